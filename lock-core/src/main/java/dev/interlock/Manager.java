@@ -1,0 +1,121 @@
+package dev.interlock;
+
+import java.util.List;
+import java.util.OptionalInt;
+
+/**
+ * Hands out, retrieves and frees multiprocess {@link Locker locks} identified by numeric IDs.
+ *
+ * <p>Locks returned by a manager are multiprocess: allocating a lock in process A and retrieving
+ * its ID in process B returns handles for the same lock, and locking it in A excludes B until A
+ * unlocks it. All locks with a given ID refer to the same underlying lock, every ID refers to a
+ * distinct lock, and a lock can always be retrieved by its ID.
+ *
+ * <p>{@link #allocateLock()} returns an ID that is not allocated (the lowest free one) and fails
+ * once all are allocated; {@link Locker#free()} returns an ID to the pool. IDs are stored by
+ * callers with the objects they protect; after storage is lost (for example a reboot that empties
+ * shared memory) callers re-claim them with {@link #allocateAndRetrieveLock(int)}.
+ *
+ * <p>A manager is thread-safe. Closing it releases the locks it still holds and leaves the
+ * storage in place for other processes.
+ *
+ * @author Interlock team
+ * @since 0.1.0
+ */
+public interface Manager extends AutoCloseable {
+
+    /**
+     * Allocates the lowest unallocated ID and returns its lock. The same ID is not returned again
+     * until it is freed.
+     *
+     * @return the newly allocated lock
+     * @throws LocksExhaustedException if every lock is allocated
+     * @throws ManagerClosedException if this manager was closed
+     */
+    Locker allocateLock();
+
+    /**
+     * Returns a handle to the lock with the given ID, allocated or not. Locking an unallocated
+     * lock works: callers may lock an object that was just removed and then discover it is gone.
+     *
+     * @param id the lock's ID
+     * @return a handle to the lock
+     * @throws InvalidLockIdException if the ID is negative or beyond this storage's capacity
+     * @throws ManagerClosedException if this manager was closed
+     */
+    Locker retrieveLock(int id);
+
+    /**
+     * Marks the given ID as allocated and returns its lock. Used after storage was lost to
+     * re-claim the IDs that callers have stored.
+     *
+     * @param id the lock's ID
+     * @return a handle to the lock
+     * @throws LockAlreadyAllocatedException if the ID is already allocated
+     * @throws InvalidLockIdException if the ID is negative or beyond this storage's capacity
+     * @throws ManagerClosedException if this manager was closed
+     */
+    Locker allocateAndRetrieveLock(int id);
+
+    /**
+     * <b>Dangerous: read this before use.</b> Frees every allocated lock and forgets every lock
+     * name, in preparation for renumbering all locks.
+     *
+     * <p>If other processes are allocating or freeing locks at the same time, the result races
+     * with them and can be inconsistent. Even alone, this call makes the allocation state
+     * disagree with every ID that callers have stored, until they are all renumbered. Use it only
+     * in tests or during a renumbering where no other process is active. Locks that are held stay
+     * held.
+     *
+     * @throws ManagerClosedException if this manager was closed
+     */
+    void freeAllLocks();
+
+    /**
+     * Returns how many more locks {@link #allocateLock()} can hand out.
+     *
+     * @return the number of unallocated IDs, or empty when the backend has no fixed limit
+     * @throws ManagerClosedException if this manager was closed
+     */
+    OptionalInt availableLocks();
+
+    /**
+     * Returns how many IDs are allocated, by any process using the same storage.
+     *
+     * @return the number of allocated IDs
+     * @throws ManagerClosedException if this manager was closed
+     */
+    int allocatedLocks();
+
+    /**
+     * Returns every lock that is held right now by any process using the same storage, ascending
+     * by ID. The snapshot is read without taking any lock, so it may be stale by the time it is
+     * returned.
+     *
+     * @return the held locks
+     * @throws ManagerClosedException if this manager was closed
+     */
+    List<HeldLock> locksHeld();
+
+    /**
+     * Returns the lock bound to {@code name}, allocating an ID and binding it on first use. The
+     * binding is atomic across processes: two processes asking for the same new name at the same
+     * time get the same ID, and exactly one ID is allocated. {@link Locker#free()} on the result
+     * releases both the ID and the name.
+     *
+     * @param name 1 to 255 characters of Unicode text
+     * @return the lock bound to the name
+     * @throws IllegalArgumentException if the name is empty, too long or not valid Unicode text
+     * @throws LocksExhaustedException if the name is new and every lock is allocated
+     * @throws ManagerClosedException if this manager was closed
+     */
+    Locker namedLock(String name);
+
+    /**
+     * Releases every lock this manager still holds (logging a warning for each) and refuses
+     * further use with {@link ManagerClosedException}. Storage shared with other processes is left
+     * in place. Closing twice is harmless.
+     */
+    @Override
+    void close();
+}

@@ -1,0 +1,202 @@
+package dev.interlock.support;
+
+import dev.interlock.LockHandle;
+import dev.interlock.Locker;
+import dev.interlock.ManagerClosedException;
+import java.time.Duration;
+
+/**
+ * Base class of every backend's {@link Locker}. It implements the {@code Locker} semantics once:
+ * self-deadlock detection, ownership by the manager instance, the uninterruptible and timed
+ * variants, and try-with-resources. A backend supplies one timed, interruptible acquisition
+ * attempt, a release, and deallocation.
+ *
+ * <p>For backend implementations in this library; application code uses {@link Locker}.
+ *
+ * @author Interlock team
+ * @since 0.1.0
+ */
+public abstract class AbstractLocker implements Locker {
+
+    /** Timeout meaning "wait as long as it takes" for {@link #acquire(long)}. */
+    protected static final long WAIT_FOREVER = Long.MAX_VALUE;
+
+    private final AbstractManager manager;
+
+    private final HolderThreads holders;
+
+    private final int id;
+
+    /**
+     * Creates a handle for lock {@code id} of {@code manager}.
+     *
+     * @param manager the manager whose instance will own the lock when it is acquired
+     * @param id the lock's ID, already validated
+     */
+    protected AbstractLocker(AbstractManager manager, int id) {
+        this.manager = manager;
+        this.holders = manager.holders();
+        this.id = id;
+    }
+
+    @Override
+    public final int id() {
+        return id;
+    }
+
+    @Override
+    public final void lock() {
+        Thread me = enter();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                acquire(WAIT_FOREVER);
+                break;
+            } catch (InterruptedException ex) {
+                // lock() is not interruptible: keep waiting and restore the status afterwards.
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            me.interrupt();
+        }
+        entered(me);
+    }
+
+    @Override
+    public final void lockInterruptibly() throws InterruptedException {
+        Thread me = enter();
+        acquire(WAIT_FOREVER);
+        entered(me);
+    }
+
+    @Override
+    public final boolean tryLock() {
+        manager.ensureOpen();
+        try {
+            if (!acquire(0)) {
+                return false;
+            }
+        } catch (InterruptedException ex) {
+            throw new IllegalStateException("acquire(0) must not wait, so it cannot be interrupted", ex);
+        }
+        entered(Thread.currentThread());
+        return true;
+    }
+
+    @Override
+    public final boolean tryLock(Duration timeout) throws InterruptedException {
+        manager.ensureOpen();
+        long nanos = timeout.isNegative() ? 0 : saturatedNanos(timeout);
+        if (!acquire(nanos)) {
+            return false;
+        }
+        entered(Thread.currentThread());
+        return true;
+    }
+
+    @Override
+    public final void unlock() {
+        manager.ensureOpen();
+        Thread holder = holders.get(id);
+        if (holder == null || !holders.clear(id, holder)) {
+            throw new IllegalMonitorStateException(this + " is not held through this manager, so it cannot be"
+                    + " unlocked here: it is unlocked, or held by another manager or process; unlock only"
+                    + " after a successful lock()/tryLock() through the same manager");
+        }
+        release();
+    }
+
+    @Override
+    public final void free() {
+        manager.ensureOpen();
+        manager.deallocate(id);
+    }
+
+    @Override
+    public final LockHandle acquire() {
+        lock();
+        return new Held(this);
+    }
+
+    @Override
+    public String toString() {
+        return "lock " + id + " of " + manager;
+    }
+
+    private Thread enter() {
+        manager.ensureOpen();
+        Thread me = Thread.currentThread();
+        if (holders.get(id) == me) {
+            throw new IllegalMonitorStateException("Thread '" + me.getName() + "' already holds " + this
+                    + "; locking it again would wait forever because Interlock locks are not reentrant:"
+                    + " unlock it first, or take it once around the whole critical section");
+        }
+        return me;
+    }
+
+    /**
+     * Records the new holder. The volatile write in {@code set} and the volatile read of the
+     * closed flag pair with {@link AbstractManager#close()} (which writes the flag, then reads the
+     * table): either close sees this entry and releases the lock, or this thread sees the flag and
+     * releases it here, so no lock stays held by a closed manager.
+     */
+    private void entered(Thread me) {
+        holders.set(id, me);
+        if (manager.isClosed()) {
+            if (holders.clear(id, me)) {
+                release();
+            }
+            throw new ManagerClosedException(manager.toString());
+        }
+    }
+
+    private static long saturatedNanos(Duration timeout) {
+        try {
+            return timeout.toNanos();
+        } catch (ArithmeticException ex) {
+            return WAIT_FOREVER;
+        }
+    }
+
+    /**
+     * Tries to acquire the lock for this handle's manager, waiting at most {@code timeoutNanos}.
+     * With a timeout of 0 it makes exactly one attempt, does not wait and does not check for
+     * interrupts.
+     *
+     * @param timeoutNanos how long to wait; 0 for one attempt, {@link #WAIT_FOREVER} for no limit
+     * @return whether the lock was acquired
+     * @throws InterruptedException if interrupted while waiting; the lock is then not held
+     */
+    protected abstract boolean acquire(long timeoutNanos) throws InterruptedException;
+
+    /**
+     * Releases the lock. Called exactly once per acquisition, by the single caller that removed
+     * this manager's holder entry, so the backend may assume its manager holds the lock.
+     */
+    protected abstract void release();
+
+    private static final class Held implements LockHandle {
+
+        private final AbstractLocker locker;
+
+        private boolean closed;
+
+        Held(AbstractLocker locker) {
+            this.locker = locker;
+        }
+
+        @Override
+        public Locker locker() {
+            return locker;
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                locker.unlock();
+            }
+        }
+    }
+}
