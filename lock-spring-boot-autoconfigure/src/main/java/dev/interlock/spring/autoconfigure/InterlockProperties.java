@@ -1,0 +1,387 @@
+package dev.interlock.spring.autoconfigure;
+
+import dev.interlock.spring.aop.WithLockAdvisor;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Configuration properties for Interlock, under {@code interlock}.
+ *
+ * @author Interlock team
+ * @since 0.1.0
+ */
+@ConfigurationProperties("interlock")
+public class InterlockProperties {
+
+    /** Lock count of the shm and memory backends unless configured: podman's default. */
+    static final int DEFAULT_NUM_LOCKS = 2048;
+
+    /** Mode of new lock storage unless configured: owner read and write only. */
+    static final String DEFAULT_MODE = "600";
+
+    /**
+     * Where locks live: shm (a shared-memory segment, Linux), file (one lock file per lock in a
+     * directory) or memory (this JVM only, for tests). Defaults to shm on Linux and file elsewhere.
+     */
+    private Backend backend = Backend.platformDefault();
+
+    private final Shm shm = new Shm();
+
+    private final File file = new File();
+
+    private final Memory memory = new Memory();
+
+    private final Aspect aspect = new Aspect();
+
+    private final Endpoint endpoint = new Endpoint();
+
+    private final Health health = new Health();
+
+    public Backend getBackend() {
+        return backend;
+    }
+
+    public void setBackend(Backend backend) {
+        this.backend = backend;
+    }
+
+    public Shm getShm() {
+        return shm;
+    }
+
+    public File getFile() {
+        return file;
+    }
+
+    public Memory getMemory() {
+        return memory;
+    }
+
+    public Aspect getAspect() {
+        return aspect;
+    }
+
+    public Endpoint getEndpoint() {
+        return endpoint;
+    }
+
+    public Health getHealth() {
+        return health;
+    }
+
+    /**
+     * The lock storage backends.
+     *
+     * @author Interlock team
+     * @since 0.1.0
+     */
+    public enum Backend {
+
+        /** A POSIX shared-memory segment holding every lock: the fastest, Linux only. */
+        SHM,
+
+        /** One lock file per lock in a directory, locked with file locks: any platform. */
+        FILE,
+
+        /** Locks of this JVM only, not shared with other processes: for tests. */
+        MEMORY;
+
+        /**
+         * Returns the backend used when {@code interlock.backend} is not set: {@link #SHM} on
+         * Linux, {@link #FILE} elsewhere.
+         *
+         * @return the default backend for the running platform
+         */
+        public static Backend platformDefault() {
+            String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+            return os.startsWith("linux") ? SHM : FILE;
+        }
+
+        /**
+         * Returns the value as written in properties and metric tags.
+         *
+         * @return {@code shm}, {@code file} or {@code memory}
+         */
+        public String propertyValue() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * Settings of the shared-memory backend.
+     *
+     * @author Interlock team
+     * @since 0.1.0
+     */
+    public static class Shm {
+
+        /**
+         * Name of the shared-memory segment, such as /interlock-orders (a leading slash and up to
+         * 255 characters without another slash). Processes that use the same name share locks.
+         * Defaults to /interlock-USER-APP, from the OS user and spring.application.name.
+         */
+        private @Nullable String path;
+
+        /**
+         * Number of locks in the segment, rounded up to a whole 64-lock word. Must match the
+         * count the segment was created with.
+         */
+        private int numLocks = DEFAULT_NUM_LOCKS;
+
+        /**
+         * Permissions of a new segment, octal (600, 0660) or symbolic (rw-rw----). Give the group
+         * read and write to share locks between users of one group.
+         */
+        private String mode = DEFAULT_MODE;
+
+        private Set<PosixFilePermission> permissions = PosixModes.parse("interlock.shm.mode", DEFAULT_MODE);
+
+        /**
+         * How long a waiter lets a lock stay held by a holder before checking whether the holder
+         * died, to take the lock over. Defaults to the backend's own bound.
+         */
+        private @Nullable Duration recoveryTimeout;
+
+        /**
+         * Whether to use a segment that belongs to another user. Off by default, because another
+         * user could then hold or corrupt every lock.
+         */
+        private boolean allowForeignOwner;
+
+        public @Nullable String getPath() {
+            return path;
+        }
+
+        public void setPath(@Nullable String path) {
+            this.path = path;
+        }
+
+        public int getNumLocks() {
+            return numLocks;
+        }
+
+        public void setNumLocks(int numLocks) {
+            this.numLocks = requirePositiveLockCount("interlock.shm.num-locks", numLocks);
+        }
+
+        public String getMode() {
+            return mode;
+        }
+
+        public void setMode(String mode) {
+            this.permissions = PosixModes.parse("interlock.shm.mode", mode);
+            this.mode = mode;
+        }
+
+        Set<PosixFilePermission> permissions() {
+            return permissions;
+        }
+
+        public @Nullable Duration getRecoveryTimeout() {
+            return recoveryTimeout;
+        }
+
+        public void setRecoveryTimeout(@Nullable Duration recoveryTimeout) {
+            this.recoveryTimeout = recoveryTimeout;
+        }
+
+        public boolean isAllowForeignOwner() {
+            return allowForeignOwner;
+        }
+
+        public void setAllowForeignOwner(boolean allowForeignOwner) {
+            this.allowForeignOwner = allowForeignOwner;
+        }
+    }
+
+    /**
+     * Settings of the file backend.
+     *
+     * @author Interlock team
+     * @since 0.1.0
+     */
+    public static class File {
+
+        /**
+         * Directory holding the lock files. Processes that use the same directory share locks.
+         * Defaults to interlock-USER-APP under java.io.tmpdir, from the OS user and
+         * spring.application.name.
+         */
+        private @Nullable Path directory;
+
+        /** Permissions of new lock files, octal (600, 0660) or symbolic (rw-rw----). */
+        private String mode = DEFAULT_MODE;
+
+        private Set<PosixFilePermission> permissions = PosixModes.parse("interlock.file.mode", DEFAULT_MODE);
+
+        /**
+         * Whether to use a lock directory that belongs to another user. Off by default, because
+         * another user could then hold or corrupt every lock.
+         */
+        private boolean allowForeignOwner;
+
+        public @Nullable Path getDirectory() {
+            return directory;
+        }
+
+        public void setDirectory(@Nullable Path directory) {
+            this.directory = directory;
+        }
+
+        public String getMode() {
+            return mode;
+        }
+
+        public void setMode(String mode) {
+            this.permissions = PosixModes.parse("interlock.file.mode", mode);
+            this.mode = mode;
+        }
+
+        Set<PosixFilePermission> permissions() {
+            return permissions;
+        }
+
+        public boolean isAllowForeignOwner() {
+            return allowForeignOwner;
+        }
+
+        public void setAllowForeignOwner(boolean allowForeignOwner) {
+            this.allowForeignOwner = allowForeignOwner;
+        }
+    }
+
+    /**
+     * Settings of the in-memory backend.
+     *
+     * @author Interlock team
+     * @since 0.1.0
+     */
+    public static class Memory {
+
+        /** Number of locks. */
+        private int numLocks = DEFAULT_NUM_LOCKS;
+
+        public int getNumLocks() {
+            return numLocks;
+        }
+
+        public void setNumLocks(int numLocks) {
+            this.numLocks = requirePositiveLockCount("interlock.memory.num-locks", numLocks);
+        }
+    }
+
+    /**
+     * Settings of {@link dev.interlock.spring.WithLock @WithLock}.
+     *
+     * @author Interlock team
+     * @since 0.1.0
+     */
+    public static class Aspect {
+
+        /** Whether methods annotated with @WithLock are advised. */
+        private boolean enabled = true;
+
+        /**
+         * Order of the @WithLock advisor among other advice; lower runs first (outside). The
+         * default runs outside @Transactional, whose advisor has the lowest precedence unless
+         * configured otherwise.
+         */
+        private int order = WithLockAdvisor.DEFAULT_ORDER;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public int getOrder() {
+            return order;
+        }
+
+        public void setOrder(int order) {
+            this.order = order;
+        }
+    }
+
+    /**
+     * Settings of the {@code locks} actuator endpoint.
+     *
+     * @author Interlock team
+     * @since 0.1.0
+     */
+    public static class Endpoint {
+
+        private final FreeAll freeAll = new FreeAll();
+
+        public FreeAll getFreeAll() {
+            return freeAll;
+        }
+
+        /**
+         * Settings of the endpoint's delete operation, which frees every lock.
+         *
+         * @author Interlock team
+         * @since 0.1.0
+         */
+        public static class FreeAll {
+
+            /**
+             * Whether DELETE on the locks endpoint may free every allocated lock. Dangerous: the
+             * allocation state then disagrees with every lock ID that callers have stored, until
+             * they are all renumbered.
+             */
+            private boolean enabled;
+
+            public boolean isEnabled() {
+                return enabled;
+            }
+
+            public void setEnabled(boolean enabled) {
+                this.enabled = enabled;
+            }
+        }
+    }
+
+    /**
+     * Settings of the {@code interlock} health indicator.
+     *
+     * @author Interlock team
+     * @since 0.1.0
+     */
+    public static class Health {
+
+        /**
+         * Fewest locks that must remain free to allocate for the health to be UP, so that it
+         * reports DOWN before allocation starts failing; ignored by backends without a lock
+         * limit. The default 1 reports DOWN once every lock is allocated.
+         */
+        private int minAvailable = 1;
+
+        public int getMinAvailable() {
+            return minAvailable;
+        }
+
+        public void setMinAvailable(int minAvailable) {
+            this.minAvailable = minAvailable;
+        }
+    }
+
+    private static int requirePositiveLockCount(String property, int numLocks) {
+        if (numLocks < 1) {
+            throw new InvalidInterlockPropertyException(
+                    property,
+                    Integer.toString(numLocks),
+                    "a lock manager needs at least 1 lock.",
+                    "Set " + property + " to a positive lock count, or remove it to use the default ("
+                            + DEFAULT_NUM_LOCKS + ").");
+        }
+        return numLocks;
+    }
+}
