@@ -62,6 +62,8 @@ final class DemoJob {
 
     private final int[] doneReported;
 
+    private final long[] recoveries;
+
     private final int[] exitCodes;
 
     private final boolean[] ended;
@@ -89,6 +91,7 @@ final class DemoJob {
         int count = properties.getWorkers() + 1; // indexed by worker number, from 1
         this.progress = new int[count];
         this.doneReported = new int[count];
+        this.recoveries = new long[count];
         this.exitCodes = new int[count];
         this.ended = new boolean[count];
         Arrays.fill(doneReported, -1);
@@ -226,6 +229,7 @@ final class DemoJob {
             case WorkerProtocol.PROGRESS -> progress[number] = Integer.parseInt(words[1]);
             case WorkerProtocol.DONE -> {
                 doneReported[number] = Integer.parseInt(words[1]);
+                recoveries[number] = Long.parseLong(words[2]);
                 progress[number] = doneReported[number];
             }
             case WorkerProtocol.HOLDING -> killHolder(number, Integer.parseInt(words[1]), Long.parseLong(words[2]));
@@ -330,18 +334,34 @@ final class DemoJob {
             out.println("  recovery:   not observed: no other worker took the lock after the kill");
         } else {
             printf(
-                    "  recovery:   worker %d (pid %d) got the lock %s after worker %d (pid %d) was killed holding it%n",
+                    "  recovery:   worker %d (pid %d) got the lock %s after worker %d (pid %d) was killed holding it%s%n",
                     recoveredBy,
                     worker(recoveredBy).pid(),
                     millis((recoveredAtMicros - killedAtMicros) * 1000),
                     VICTIM,
-                    worker(VICTIM).pid());
+                    worker(VICTIM).pid(),
+                    describeRecoveries());
         }
         if (!exact && !isMultiprocess()) {
             out.println("The count is wrong because the in-memory backend cannot coordinate processes; this is"
                     + " what Interlock's shm and file backends prevent.");
         }
         return exact && workersOk ? EXACT : WRONG;
+    }
+
+    /**
+     * Describes what the workers' {@code interlock.lock.recoveries} meters counted: the shared-memory
+     * backend takes a dead holder's lock over and counts it, while the file backend needs no
+     * recovery because the kernel drops a dead process's file locks.
+     */
+    private String describeRecoveries() {
+        long total = 0;
+        for (int number = 1; number <= properties.getWorkers(); number++) {
+            if (number != VICTIM && recoveries[number] > 0) {
+                total += recoveries[number];
+            }
+        }
+        return total > 0 ? String.format(Locale.ROOT, " (%s = %d)", Worker.RECOVERIES_METER, total) : "";
     }
 
     /** Reports each worker that did not do its part; returns whether all did. */
@@ -421,7 +441,11 @@ final class DemoJob {
         return sorted[Math.max(rank - 1, 0)];
     }
 
+    /** Formats a duration with two or three significant digits, in microseconds below 1 ms. */
     private static String millis(long nanos) {
+        if (nanos < 1_000_000) {
+            return String.format(Locale.ROOT, "%d us", nanos / 1000);
+        }
         return String.format(Locale.ROOT, nanos < 10_000_000 ? "%.2f ms" : "%.0f ms", nanos / 1e6);
     }
 

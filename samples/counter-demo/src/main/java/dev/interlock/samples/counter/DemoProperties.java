@@ -19,7 +19,7 @@ public class DemoProperties {
     private int workers = 4;
 
     /** How many increments each worker performs (the killed one stops early). */
-    private int increments = 1000;
+    private int increments = 2000;
 
     /** How long the job may take before it gives up and reports the workers as stuck. */
     private Duration timeout = Duration.ofSeconds(60);

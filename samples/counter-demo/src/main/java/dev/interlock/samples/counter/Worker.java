@@ -1,5 +1,8 @@
 package dev.interlock.samples.counter;
 
+import io.micrometer.core.instrument.Measurement;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Statistic;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -8,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongConsumer;
+import java.util.stream.StreamSupport;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.ApplicationArguments;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.ExitCodeGenerator;
@@ -30,6 +35,11 @@ class Worker implements ApplicationRunner, ExitCodeGenerator {
 
     private final DemoProperties properties;
 
+    private final ObjectProvider<MeterRegistry> meterRegistry;
+
+    /** The starter's counter of locks taken over from dead holders. */
+    static final String RECOVERIES_METER = "interlock.lock.recoveries";
+
     private final PrintStream out = System.out;
 
     private final BufferedReader commands =
@@ -40,9 +50,10 @@ class Worker implements ApplicationRunner, ExitCodeGenerator {
 
     private int exitCode;
 
-    Worker(LockedCounter counter, DemoProperties properties) {
+    Worker(LockedCounter counter, DemoProperties properties, ObjectProvider<MeterRegistry> meterRegistry) {
         this.counter = counter;
         this.properties = properties;
+        this.meterRegistry = meterRegistry;
     }
 
     @Override
@@ -66,7 +77,23 @@ class Worker implements ApplicationRunner, ExitCodeGenerator {
             }
         }
         WorkerSamples.of(increments).writeTo(WorkerProtocol.samplesFile(properties.getWorkDir(), number));
-        out.println(WorkerProtocol.DONE + " " + done);
+        out.println(WorkerProtocol.DONE + " " + done + " " + recoveries());
+    }
+
+    /**
+     * Returns how many locks the backend took over from dead holders in this process, from the
+     * starter's {@code interlock.lock.recoveries} meter; -1 without Micrometer.
+     */
+    private long recoveries() {
+        MeterRegistry registry = meterRegistry.getIfAvailable();
+        if (registry == null) {
+            return -1;
+        }
+        return Math.round(registry.find(RECOVERIES_METER).meters().stream()
+                .flatMap(meter -> StreamSupport.stream(meter.measure().spliterator(), false))
+                .filter(measurement -> measurement.getStatistic() == Statistic.COUNT)
+                .mapToDouble(Measurement::getValue)
+                .sum());
     }
 
     /**

@@ -12,7 +12,9 @@ import java.nio.file.Path;
  *   <li>worker: {@code PROGRESS <increments done>} every {@value #PROGRESS_EVERY} increments;
  *   <li>the worker to kill: {@code HOLDING <increments done> <count read>} from inside the
  *       critical section, then it waits for {@code SIGKILL};
- *   <li>worker: {@code DONE <increments done> <recoveries>} after writing its samples file.
+ *   <li>worker: {@code DONE <increments done> <recoveries>} after writing its samples file, where
+ *       recoveries counts the locks the backend took over from dead holders in that worker (-1
+ *       when unknown).
  * </ul>
  *
  * @author Interlock team
