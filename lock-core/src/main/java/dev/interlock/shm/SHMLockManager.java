@@ -249,6 +249,11 @@ public final class SHMLockManager extends AbstractManager {
         }
     }
 
+    /** Returns this instance's owner slot in the segment; for tests and diagnostics. */
+    int slot() {
+        return session.slot();
+    }
+
     /** Returns whether this manager was closed; for waiters, which then stop waiting. */
     boolean closed() {
         return isClosed();
