@@ -54,6 +54,11 @@ final class TestSegments {
                 ByteBuffer.allocate(Long.BYTES).order(ByteOrder.nativeOrder()).putLong(0, value));
     }
 
+    /** Writes {@code bytes} at {@code offset} of segment {@code path}'s file. */
+    static void writeBytes(String path, int offset, byte[] bytes) {
+        writeBytes(path, offset, ByteBuffer.wrap(bytes));
+    }
+
     private static void writeBytes(String path, int offset, ByteBuffer bytes) {
         try (FileChannel channel = FileChannel.open(SegmentFiles.fileOf(path), StandardOpenOption.WRITE)) {
             channel.write(bytes, offset);
