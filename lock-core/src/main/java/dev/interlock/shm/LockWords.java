@@ -4,6 +4,7 @@ import dev.interlock.ManagerClosedException;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.time.Duration;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -75,13 +76,13 @@ final class LockWords {
             ShmSegment segment,
             Session session,
             int lockCount,
-            long recoveryTimeoutNanos,
+            Duration recoveryTimeout,
             RecoveryReporter reporter,
             SHMLockManager manager) {
         this.segment = segment;
         this.session = session;
         this.token = session.token();
-        this.livenessCheckNanos = Math.max(1, recoveryTimeoutNanos / 4);
+        this.livenessCheckNanos = livenessCheckNanos(recoveryTimeout);
         this.reporter = reporter;
         this.manager = manager;
         this.parked = new AtomicReferenceArray<>(lockCount);
@@ -240,6 +241,15 @@ final class LockWords {
                 LockSupport.unpark(next);
             }
         }
+    }
+
+    /**
+     * Returns how often a waiter checks its holder: a quarter of the recovery timeout, so that a
+     * waiter notices a death within half of it (one interval until the check, one more if the
+     * death came just after a check) and the rest is slack.
+     */
+    static long livenessCheckNanos(Duration recoveryTimeout) {
+        return Math.max(1, recoveryTimeout.toNanos() / 4);
     }
 
     static boolean isVirtual(Thread thread) {

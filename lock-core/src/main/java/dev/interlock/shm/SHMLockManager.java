@@ -84,8 +84,8 @@ public final class SHMLockManager extends AbstractManager {
         this.layout = opened.layout();
         this.session = session;
         this.listener = options.recoveryListener();
-        this.words = new LockWords(
-                segment, session, layout.lockCount, options.recoveryTimeout().toNanos(), this::recovered, this);
+        this.words =
+                new LockWords(segment, session, layout.lockCount, options.recoveryTimeout(), this::recovered, this);
         this.allocator = new Allocator(segment, layout, words);
     }
 
@@ -241,7 +241,8 @@ public final class SHMLockManager extends AbstractManager {
     private static SHMLockManager attach(String path, int lockCount, Options options) {
         SegmentFiles.Opened opened = SegmentFiles.open(path, lockCount, options);
         try {
-            Session session = Session.claim(path, opened.segment(), opened.fd());
+            Session session = Session.claim(
+                    path, opened.segment(), opened.fd(), LockWords.livenessCheckNanos(options.recoveryTimeout()));
             return new SHMLockManager(path, opened, session, options);
         } catch (RuntimeException ex) {
             NativeCalls.close(opened.fd());

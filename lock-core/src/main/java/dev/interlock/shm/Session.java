@@ -3,6 +3,7 @@ package dev.interlock.shm;
 import com.sun.jna.LastErrorException;
 import dev.interlock.LockStorageException;
 import java.util.OptionalLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One manager instance's attachment to a segment: its owner slot, its session token, and the
@@ -28,11 +29,23 @@ final class Session {
 
     private final int token;
 
-    private Session(ShmSegment segment, int fd, int slot, int token) {
+    private final long aliveCacheNanos;
+
+    /**
+     * The last holder found alive and when: many threads waiting for the same live holder then
+     * share one {@code F_OFD_GETLK} per {@code aliveCacheNanos} instead of making one each. A stale
+     * entry only delays a recovery by that long.
+     */
+    private volatile @Nullable Confirmation lastConfirmedAlive;
+
+    private record Confirmation(int token, long atNanos) {}
+
+    private Session(ShmSegment segment, int fd, int slot, int token, long aliveCacheNanos) {
         this.segment = segment;
         this.fd = fd;
         this.slot = slot;
         this.token = token;
+        this.aliveCacheNanos = aliveCacheNanos;
     }
 
     /**
@@ -40,9 +53,10 @@ final class Session {
      * live owner), then publishes a new session token of the next generation.
      *
      * @param fd a descriptor with its own open file description, kept open for the session
+     * @param aliveCacheNanos how long a holder found alive is trusted to stay alive
      * @throws LockStorageException if every slot is held by a live manager
      */
-    static Session claim(String path, ShmSegment segment, int fd) {
+    static Session claim(String path, ShmSegment segment, int fd, long aliveCacheNanos) {
         for (int slot = 0; slot < ShmLayout.OWNER_SLOTS; slot++) {
             int offset = ShmLayout.ownerSlotOffset(slot);
             if (tryLockSlot(fd, offset)) {
@@ -53,7 +67,7 @@ final class Session {
                         ProcessHandle.current().pid());
                 segment.longPlain(offset + ShmLayout.SLOT_ATTACHED_OFFSET, System.currentTimeMillis());
                 segment.intRelease(offset + ShmLayout.SLOT_TOKEN_OFFSET, token);
-                return new Session(segment, fd, slot, token);
+                return new Session(segment, fd, slot, token, aliveCacheNanos);
             }
         }
         throw new LockStorageException(
@@ -100,8 +114,17 @@ final class Session {
         if (segment.intAcquire(offset + ShmLayout.SLOT_TOKEN_OFFSET) != holderToken) {
             return false;
         }
+        long now = System.nanoTime();
+        Confirmation confirmed = lastConfirmedAlive;
+        if (confirmed != null && confirmed.token == holderToken && now - confirmed.atNanos < aliveCacheNanos) {
+            return true;
+        }
         short type = NativeCalls.ofdLock(fd, NativeCalls.F_OFD_GETLK, NativeCalls.F_WRLCK, offset);
-        return type != NativeCalls.F_UNLCK;
+        if (type == NativeCalls.F_UNLCK) {
+            return false;
+        }
+        lastConfirmedAlive = new Confirmation(holderToken, now);
+        return true;
     }
 
     /**
