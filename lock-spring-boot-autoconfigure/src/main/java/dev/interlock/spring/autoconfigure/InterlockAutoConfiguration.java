@@ -1,6 +1,8 @@
 package dev.interlock.spring.autoconfigure;
 
+import dev.interlock.spring.autoconfigure.InterlockBackendConfigurations.FileBackendConfiguration;
 import dev.interlock.spring.autoconfigure.InterlockBackendConfigurations.MemoryBackendConfiguration;
+import dev.interlock.spring.autoconfigure.InterlockBackendConfigurations.ShmBackendConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -17,5 +19,5 @@ import org.springframework.context.annotation.Import;
  */
 @AutoConfiguration
 @EnableConfigurationProperties(InterlockProperties.class)
-@Import(MemoryBackendConfiguration.class)
+@Import({ShmBackendConfiguration.class, FileBackendConfiguration.class, MemoryBackendConfiguration.class})
 public final class InterlockAutoConfiguration {}

@@ -1,7 +1,9 @@
 package dev.interlock.spring.autoconfigure;
 
 import dev.interlock.Manager;
+import dev.interlock.file.FileLockManager;
 import dev.interlock.memory.InMemoryManager;
+import dev.interlock.shm.SHMLockManager;
 import dev.interlock.spring.autoconfigure.InterlockProperties.Backend;
 import java.util.Locale;
 
@@ -23,6 +25,12 @@ final class ManagerBackends {
      *     another implementation
      */
     static String nameOf(Manager manager) {
+        if (manager instanceof SHMLockManager) {
+            return Backend.SHM.propertyValue();
+        }
+        if (manager instanceof FileLockManager) {
+            return Backend.FILE.propertyValue();
+        }
         if (manager instanceof InMemoryManager) {
             return Backend.MEMORY.propertyValue();
         }
