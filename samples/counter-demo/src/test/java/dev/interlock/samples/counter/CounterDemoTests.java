@@ -2,9 +2,8 @@ package dev.interlock.samples.counter;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.interlock.shm.SHMLockManager;
 import dev.interlock.testing.ChildJvm;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,9 +41,8 @@ class CounterDemoTests {
     private final String shmPath = "/interlock-demo-test-" + UUID.randomUUID();
 
     @AfterEach
-    void removeSegment() throws IOException {
-        // On Linux a POSIX shared-memory object is the file of that name in /dev/shm.
-        Files.deleteIfExists(Path.of("/dev/shm", shmPath.substring(1)));
+    void removeSegment() {
+        SHMLockManager.unlink(shmPath);
     }
 
     @Test

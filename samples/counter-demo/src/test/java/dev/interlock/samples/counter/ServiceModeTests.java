@@ -2,13 +2,13 @@ package dev.interlock.samples.counter;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.interlock.shm.SHMLockManager;
 import dev.interlock.testing.ChildJvm;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
@@ -45,9 +45,8 @@ class ServiceModeTests {
     private final String shmPath = "/interlock-demo-test-" + UUID.randomUUID();
 
     @AfterEach
-    void removeSegment() throws IOException {
-        // On Linux a POSIX shared-memory object is the file of that name in /dev/shm.
-        Files.deleteIfExists(Path.of("/dev/shm", shmPath.substring(1)));
+    void removeSegment() {
+        SHMLockManager.unlink(shmPath);
     }
 
     @Test
