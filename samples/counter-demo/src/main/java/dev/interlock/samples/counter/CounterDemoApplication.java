@@ -13,6 +13,7 @@ import org.springframework.context.annotation.Bean;
  * {@code service} profile it runs as a long-lived web application instead.
  *
  * @author Interlock team
+ * @since 0.1.0
  */
 @SpringBootApplication
 @EnableConfigurationProperties(DemoProperties.class)

@@ -8,6 +8,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * Configuration properties of the counter demo, under the prefix {@code demo}.
  *
  * @author Interlock team
+ * @since 0.1.0
  */
 @ConfigurationProperties("demo")
 public class DemoProperties {
@@ -156,7 +157,12 @@ public class DemoProperties {
         return worker;
     }
 
-    /** What a process of the demo does. */
+    /**
+     * What a process of the demo does.
+     *
+     * @author Interlock team
+     * @since 0.1.0
+     */
     public enum Mode {
 
         /** Start worker processes, kill one while it holds the lock, report the count and exit. */
@@ -173,6 +179,7 @@ public class DemoProperties {
      * Settings the job passes to each worker process.
      *
      * @author Interlock team
+     * @since 0.1.0
      */
     public static class Worker {
 

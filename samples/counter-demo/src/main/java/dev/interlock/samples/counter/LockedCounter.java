@@ -10,6 +10,7 @@ import org.springframework.stereotype.Component;
  * The counter file, incremented under one Interlock lock that every process of the demo shares.
  *
  * @author Interlock team
+ * @since 0.1.0
  */
 @Component
 public class LockedCounter {
