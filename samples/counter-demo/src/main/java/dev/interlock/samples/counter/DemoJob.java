@@ -247,7 +247,9 @@ final class DemoJob {
                 (System.nanoTime() - goAtNanos) / 1e9, number, holder.pid(), countRead, done);
         killedAtMicros = epochMicros();
         if (!holder.kill(KILL_WAIT)) {
-            printf("  worker %d (pid %d) is still alive %d s after SIGKILL%n", number, holder.pid(), 10);
+            printf(
+                    "  worker %d (pid %d) is still alive %d s after SIGKILL%n",
+                    number, holder.pid(), KILL_WAIT.toSeconds());
         }
     }
 
