@@ -218,7 +218,7 @@ final class LockWords {
     }
 
     private void stampHeldSince(int record) {
-        segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET, System.currentTimeMillis());
+        segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET, CoarseClock.millis());
     }
 
     private ConcurrentLinkedQueue<Thread> parkQueue(int id) {

@@ -87,6 +87,7 @@ public final class SHMLockManager extends AbstractManager {
         this.words =
                 new LockWords(segment, session, layout.lockCount, options.recoveryTimeout(), this::recovered, this);
         this.allocator = new Allocator(segment, layout, words);
+        CoarseClock.acquire();
     }
 
     /**
@@ -361,6 +362,7 @@ public final class SHMLockManager extends AbstractManager {
     @Override
     protected void closeStorage() {
         session.close();
+        CoarseClock.release();
     }
 
     @Override
