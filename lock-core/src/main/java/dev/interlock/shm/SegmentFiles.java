@@ -195,8 +195,9 @@ final class SegmentFiles {
                                 + " of your own, or accept it with Options.withAllowForeignOwner(true)");
             }
             Set<PosixFilePermission> actual = Files.getPosixFilePermissions(opened);
+            // Group first, so the message names the wider grant deterministically.
             for (PosixFilePermission write :
-                    Set.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE)) {
+                    List.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE)) {
                 if (actual.contains(write) && !options.mode().contains(write)) {
                     throw new LockStorageAccessException(
                             path,
