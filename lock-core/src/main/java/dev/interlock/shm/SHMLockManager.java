@@ -251,6 +251,11 @@ public final class SHMLockManager extends AbstractManager {
         }
     }
 
+    /** Returns the segment's name. */
+    String path() {
+        return path;
+    }
+
     /** Returns this instance's owner slot in the segment; for tests and diagnostics. */
     int slot() {
         return session.slot();
