@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.OptionalInt;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The allocation state of a lock directory: which IDs are allocated (a bitmap in the {@code
@@ -53,7 +54,7 @@ final class AllocationTable implements AutoCloseable {
     private final int fd;
 
     /** The name table as last read under the directory lock, tagged with its generation. */
-    private NameTable names = NameTable.EMPTY;
+    private final NameTable names;
 
     private boolean closed;
 
@@ -62,6 +63,7 @@ final class AllocationTable implements AutoCloseable {
         this.file = directory.path().resolve(LockDirectory.ALLOCATION_FILE);
         this.owner = owner;
         this.fd = fd;
+        this.names = new NameTable(directory.path().resolve(LockDirectory.NAMES_FILE));
     }
 
     /** Writes an empty header into a new allocation file; the caller holds the directory lock. */
@@ -157,7 +159,7 @@ final class AllocationTable implements AutoCloseable {
     synchronized void deallocateAll() {
         lock();
         try {
-            rewriteNames(NameTable.EMPTY);
+            rewriteNames(new byte[0]);
             if (Libc.ftruncate(fd, HEADER_BYTES) != 0) {
                 throw LockDirectory.failure(Libc.errno(), file, "truncate", "write");
             }
@@ -218,31 +220,37 @@ final class AllocationTable implements AutoCloseable {
         }
     }
 
-    /** Returns the current name table. */
-    synchronized NameTable names() {
+    /** Brings the name table up to date, for a batch of {@link #nameOf} look-ups. */
+    synchronized void refreshNames() {
         ensureOpen();
-        if (names.generation() == readLong(GENERATION_OFFSET)) {
-            return names;
-        }
-        lock();
-        try {
-            return currentNames();
-        } finally {
-            unlock();
+        if (names.generation() != readLong(GENERATION_OFFSET)) {
+            lock();
+            try {
+                currentNames();
+            } finally {
+                unlock();
+            }
         }
     }
 
+    /** Returns the name bound to {@code id} as of the last refresh, if any. */
+    synchronized @Nullable String nameOf(int id) {
+        return names.nameOf(id);
+    }
+
     /**
-     * Brings the cached name table up to date and returns it: only the lines appended since it was
-     * read, unless the file was rewritten (a new epoch). The caller holds the directory lock.
+     * Brings the name table up to date and returns it: only the lines appended since it was read
+     * are applied, unless the file was rewritten (a new epoch). The caller holds the directory lock.
      */
     private NameTable currentNames() {
         long generation = readLong(GENERATION_OFFSET);
         if (names.generation() != generation) {
             long epoch = readLong(EPOCH_OFFSET);
-            NameTable base = names.epoch() == epoch ? names : NameTable.empty(generation, epoch);
-            byte[] log = directory.readFile(LockDirectory.NAMES_FILE, base.length());
-            names = base.append(log == null ? new byte[0] : log, generation, namesFile());
+            if (names.epoch() != epoch) {
+                names.reset(epoch);
+            }
+            byte[] log = directory.readFile(LockDirectory.NAMES_FILE, names.length());
+            names.apply(log == null ? new byte[0] : log, generation);
         }
         return names;
     }
@@ -250,27 +258,27 @@ final class AllocationTable implements AutoCloseable {
     /**
      * Appends one record to the name log, compacting the log when it has grown too long. The
      * generation is raised before the file changes: a crash in between only makes other processes
-     * re-read an unchanged table, while the other order could leave them trusting a stale cache.
+     * re-read an unchanged table, while the other order could leave them trusting a stale copy.
      */
     private void appendName(byte[] record) {
         long generation = readLong(GENERATION_OFFSET) + 1;
         writeLong(GENERATION_OFFSET, generation);
         directory.writeAndTruncate(LockDirectory.NAMES_FILE, record, names.length());
-        names = names.append(record, generation, namesFile());
+        names.apply(record, generation);
         if (names.needsCompaction()) {
-            rewriteNames(names);
+            rewriteNames(names.compacted());
         }
     }
 
-    /** Replaces the name log with the live bindings of {@code table}, in a new epoch. */
-    private void rewriteNames(NameTable table) {
+    /** Replaces the name log with {@code content} in a new epoch. */
+    private void rewriteNames(byte[] content) {
         long generation = readLong(GENERATION_OFFSET) + 1;
         long epoch = readLong(EPOCH_OFFSET) + 1;
         writeLong(GENERATION_OFFSET, generation);
         writeLong(EPOCH_OFFSET, epoch);
-        byte[] content = table.compacted();
         directory.replaceFile(LockDirectory.NAMES_FILE, content);
-        names = NameTable.empty(generation, epoch).append(content, generation, namesFile());
+        names.reset(epoch);
+        names.apply(content, generation);
     }
 
     private Path namesFile() {

@@ -10,69 +10,68 @@ import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * An immutable snapshot of the {@code names} file, a log of UTF-8 lines: {@code +<id> TAB <name>
+ * This process's copy of the {@code names} file, a log of UTF-8 lines: {@code +<id> TAB <name>
  * LF} binds a name, {@code -<id> LF} unbinds the name of an ID. Valid names contain no control
  * characters, so neither tab nor line feed occurs inside one. Binding appends one line instead of
- * rewriting the table; the log is compacted (rewritten with only the live bindings) when it has
- * grown to several times their size. A last line without its line feed was cut short by a crash
- * and is ignored, and the next append overwrites it.
+ * rewriting the table, and applying it costs O(1); the log is compacted (rewritten with only the
+ * live bindings) once it has grown to several times their size. A last line without its line feed
+ * was cut short by a crash; it is ignored, and the next append overwrites it.
  *
- * <p>The snapshot is tagged with what the allocation header said when it was read: the
- * generation (raised by every change) and the epoch (raised when the file is rewritten from
- * scratch, so a reader knows whether it may read only the lines after {@link #length()}).
+ * <p>The copy is tagged with what the allocation header said when it was read: the generation
+ * (raised by every change) and the epoch (raised when the file is rewritten from scratch, so a
+ * reader knows whether it may apply just the lines after {@link #length()}). Not thread-safe: the
+ * owning {@link AllocationTable} guards it.
  *
  * @author Interlock team
  */
 final class NameTable {
 
-    /** No names and no generation, so the first use reads the file. */
-    static final NameTable EMPTY = new NameTable(-1, -1, 0, Map.of());
-
     private static final int COMPACT_SLACK_BYTES = 64 * 1024;
 
-    private final long generation;
+    private final Path file;
 
-    private final long epoch;
+    /** -1 until first read, so that no header value matches. */
+    private long generation = -1;
 
-    /** Bytes of the file covered by this snapshot: up to and including its last complete line. */
-    private final long length;
+    private long epoch = -1;
 
-    private final Map<Integer, String> namesById;
+    /** Bytes of the file applied so far: up to and including the last complete line. */
+    private long length;
 
-    private final Map<String, Integer> idsByName;
+    /** Approximate bytes the live bindings take in a compacted log. */
+    private long liveBytes;
 
-    private NameTable(long generation, long epoch, long length, Map<Integer, String> namesById) {
-        this.generation = generation;
-        this.epoch = epoch;
-        this.length = length;
-        this.namesById = namesById;
-        Map<String, Integer> ids = new HashMap<>();
-        namesById.forEach((id, name) -> ids.put(name, id));
-        this.idsByName = ids;
+    private final Map<Integer, String> namesById = new HashMap<>();
+
+    private final Map<String, Integer> idsByName = new HashMap<>();
+
+    NameTable(Path file) {
+        this.file = file;
     }
 
-    /** An empty table at the start of a new epoch. */
-    static NameTable empty(long generation, long epoch) {
-        return new NameTable(generation, epoch, 0, Map.of());
+    /** Forgets every binding; the file is to be read from its start in {@code newEpoch}. */
+    void reset(long newEpoch) {
+        epoch = newEpoch;
+        generation = -1;
+        length = 0;
+        liveBytes = 0;
+        namesById.clear();
+        idsByName.clear();
     }
 
-    /**
-     * Returns this table with the complete lines of {@code log} applied, {@code log} being the
-     * bytes of the file from {@link #length()} on.
-     */
-    NameTable append(byte[] log, long newGeneration, Path file) {
-        Map<Integer, String> updated = new TreeMap<>(namesById);
+    /** Applies the complete lines of {@code log}, the bytes of the file from {@link #length()} on. */
+    void apply(byte[] log, long newGeneration) {
         int start = 0;
         for (int end = indexOf(log, start); end >= 0; end = indexOf(log, start)) {
             String line = new String(log, start, end - start, StandardCharsets.UTF_8);
+            int tab = line.indexOf('\t');
             try {
-                if (line.startsWith("+") && line.indexOf('\t') > 1) {
-                    int tab = line.indexOf('\t');
-                    updated.put(Integer.parseInt(line.substring(1, tab)), line.substring(tab + 1));
+                if (line.startsWith("+") && tab > 1) {
+                    bind(Integer.parseInt(line.substring(1, tab)), line.substring(tab + 1));
                 } else if (line.startsWith("-")) {
-                    updated.remove(Integer.parseInt(line.substring(1)));
+                    unbind(Integer.parseInt(line.substring(1)));
                 } else {
-                    throw new NumberFormatException("no record type");
+                    throw new NumberFormatException("unknown record type");
                 }
             } catch (NumberFormatException ex) {
                 throw new LockStorageException(
@@ -84,7 +83,27 @@ final class NameTable {
             }
             start = end + 1;
         }
-        return new NameTable(newGeneration, epoch, length + start, updated);
+        length += start;
+        generation = newGeneration;
+    }
+
+    private void bind(int id, String name) {
+        unbind(id);
+        namesById.put(id, name);
+        idsByName.put(name, id);
+        liveBytes += recordBytes(name);
+    }
+
+    private void unbind(int id) {
+        String name = namesById.remove(id);
+        if (name != null) {
+            idsByName.remove(name);
+            liveBytes -= recordBytes(name);
+        }
+    }
+
+    private static long recordBytes(String name) {
+        return 13 + 3L * name.length();
     }
 
     private static int indexOf(byte[] log, int from) {
@@ -104,21 +123,18 @@ final class NameTable {
         return ("-" + id + "\n").getBytes(StandardCharsets.UTF_8);
     }
 
-    /** The live bindings as a fresh log, for compaction. */
+    /** The live bindings as a fresh log, ordered by ID. */
     byte[] compacted() {
         StringBuilder text = new StringBuilder();
-        namesById.forEach((id, name) ->
-                text.append('+').append(id).append('\t').append(name).append('\n'));
+        new TreeMap<>(namesById)
+                .forEach((id, name) ->
+                        text.append('+').append(id).append('\t').append(name).append('\n'));
         return text.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Whether the log has grown well beyond its live bindings (by a factor of 4 plus 64 KiB). */
+    /** Whether the log has grown well beyond its live bindings: over 4 times their size plus 64 KiB. */
     boolean needsCompaction() {
-        long live = 0;
-        for (Map.Entry<Integer, String> entry : namesById.entrySet()) {
-            live += 16 + entry.getValue().length();
-        }
-        return length > 4 * live + COMPACT_SLACK_BYTES;
+        return length > 4 * liveBytes + COMPACT_SLACK_BYTES;
     }
 
     long generation() {
