@@ -267,7 +267,7 @@ final class LockDirectory implements AutoCloseable {
 
     /** Returns whether a valid format file exists; throws if one exists but is not ours. */
     private boolean readFormat() {
-        byte @Nullable [] content = readFile(FORMAT_FILE);
+        byte @Nullable [] content = readFile(FORMAT_FILE, 0);
         if (content == null) {
             return false;
         }
@@ -385,11 +385,11 @@ final class LockDirectory implements AutoCloseable {
     }
 
     /**
-     * Reads a whole file of the directory.
+     * Reads a file of the directory from {@code offset} to its end.
      *
-     * @return its content, or null if it does not exist
+     * @return the bytes, or null if the file does not exist
      */
-    synchronized byte @Nullable [] readFile(String name) {
+    synchronized byte @Nullable [] readFile(String name, long offset) {
         int fd = Libc.openat(dirFd(), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
         if (fd < 0) {
             int errno = Libc.errno();
@@ -400,12 +400,34 @@ final class LockDirectory implements AutoCloseable {
         }
         try {
             long size = Libc.lseek(fd, 0, SEEK_END);
-            if (size < 0 || size > Integer.MAX_VALUE - 8) {
+            if (size < 0) {
                 throw failure(Libc.errno(), path.resolve(name), "read", "read");
             }
-            byte[] content = new byte[(int) size];
-            readFully(fd, content, 0, path.resolve(name));
+            if (size - offset > Integer.MAX_VALUE - 8) {
+                throw new LockStorageException(
+                        path.resolve(name).toString(),
+                        "Cannot read " + path.resolve(name) + ": it has grown to " + size + " bytes, more than"
+                                + " Interlock ever writes; it is not Interlock's or corrupt, restore or remove it");
+            }
+            byte[] content = new byte[(int) Math.max(0, size - offset)];
+            readFully(fd, content, offset, path.resolve(name));
             return content;
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    /**
+     * Writes {@code content} at {@code offset} of an existing file and cuts the file off after it,
+     * dropping whatever a crashed writer left beyond. Callers hold the directory lock.
+     */
+    synchronized void writeAndTruncate(String name, byte[] content, long offset) {
+        int fd = openFile(name, O_WRONLY);
+        try {
+            writeFully(fd, content, offset, path.resolve(name));
+            if (Libc.ftruncate(fd, offset + content.length) != 0) {
+                throw failure(Libc.errno(), path.resolve(name), "truncate", "write");
+            }
         } finally {
             Libc.close(fd);
         }

@@ -1,5 +1,7 @@
 package dev.interlock.shm;
 
+import com.sun.jna.LastErrorException;
+import dev.interlock.LockStorageException;
 import dev.interlock.ManagerClosedException;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -36,6 +38,12 @@ final class LockWords {
 
     /** Spin iterations before sleeping: long enough for a short critical section on another core. */
     private static final int SPIN_LIMIT = 100;
+
+    /**
+     * Longest single sleep in the kernel: an interrupt or a {@code close()} cannot end a futex
+     * wait, so this bounds how late a waiter notices them, whatever the recovery timeout.
+     */
+    private static final long MAX_SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private static final long MIN_VIRTUAL_PARK_MICROS = 20;
 
@@ -155,7 +163,7 @@ final class LockWords {
                 if (manager.closed()) {
                     throw new ManagerClosedException(manager.toString());
                 }
-                long slice = Math.min(remaining, nextLivenessCheck - now);
+                long slice = Math.min(Math.min(remaining, nextLivenessCheck - now), MAX_SLEEP_NANOS);
                 if (virtual) {
                     if (queue == null && id >= 0) {
                         queue = parkQueue(id);
@@ -203,7 +211,25 @@ final class LockWords {
 
     private boolean recoverIfDead(int record, int id, int word) {
         int holder = word & ~ShmLayout.WAITERS_BIT;
-        if (session.isAlive(holder)) {
+        boolean alive;
+        try {
+            alive = session.isAlive(holder);
+        } catch (LastErrorException ex) {
+            if (manager.closed()) {
+                throw new ManagerClosedException(manager.toString());
+            }
+            throw new LockStorageException(
+                    manager.path(),
+                    "Cannot check whether the holder of lock " + id + " of " + manager + " is alive: fcntl(F_OFD_GETLK)"
+                            + " failed with errno " + ex.getErrorCode() + "; the segment file may have been replaced",
+                    ex);
+        }
+        // close() sets the flag before it closes the session's descriptor, whose number the
+        // process may then reuse for another file: an answer given after that is meaningless.
+        if (manager.closed()) {
+            throw new ManagerClosedException(manager.toString());
+        }
+        if (alive) {
             return false;
         }
         OptionalLong deadPid = session.pidOf(holder);
@@ -218,7 +244,7 @@ final class LockWords {
     }
 
     private void stampHeldSince(int record) {
-        segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET, System.currentTimeMillis());
+        segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET, CoarseClock.millis());
     }
 
     private ConcurrentLinkedQueue<Thread> parkQueue(int id) {

@@ -87,6 +87,7 @@ public final class SHMLockManager extends AbstractManager {
         this.words =
                 new LockWords(segment, session, layout.lockCount, options.recoveryTimeout(), this::recovered, this);
         this.allocator = new Allocator(segment, layout, words);
+        CoarseClock.acquire();
     }
 
     /**
@@ -250,6 +251,11 @@ public final class SHMLockManager extends AbstractManager {
         }
     }
 
+    /** Returns the segment's name. */
+    String path() {
+        return path;
+    }
+
     /** Returns this instance's owner slot in the segment; for tests and diagnostics. */
     int slot() {
         return session.slot();
@@ -361,6 +367,7 @@ public final class SHMLockManager extends AbstractManager {
     @Override
     protected void closeStorage() {
         session.close();
+        CoarseClock.release();
     }
 
     @Override

@@ -63,9 +63,12 @@ final class Session {
                 int previous = segment.intAcquire(offset + ShmLayout.SLOT_TOKEN_OFFSET);
                 int generation = (previous >>> ShmLayout.SLOT_BITS) % ShmLayout.MAX_GENERATION + 1;
                 int token = generation << ShmLayout.SLOT_BITS | slot;
-                segment.intPlain(offset + ShmLayout.SLOT_PID_OFFSET, (int)
+                // Token 0 first, new token last (all release stores): a reader that sees the same
+                // token before and after reading the pid knows the pid belongs to that token.
+                segment.intRelease(offset + ShmLayout.SLOT_TOKEN_OFFSET, 0);
+                segment.intRelease(offset + ShmLayout.SLOT_PID_OFFSET, (int)
                         ProcessHandle.current().pid());
-                segment.longPlain(offset + ShmLayout.SLOT_ATTACHED_OFFSET, System.currentTimeMillis());
+                segment.longRelease(offset + ShmLayout.SLOT_ATTACHED_OFFSET, System.currentTimeMillis());
                 segment.intRelease(offset + ShmLayout.SLOT_TOKEN_OFFSET, token);
                 return new Session(segment, fd, slot, token, aliveCacheNanos);
             }
@@ -133,8 +136,14 @@ final class Session {
      */
     OptionalLong pidOf(int holderToken) {
         int offset = ShmLayout.ownerSlotOffset(holderToken & ShmLayout.SLOT_MASK);
-        int pid = segment.intPlain(offset + ShmLayout.SLOT_PID_OFFSET);
-        boolean sameSession = segment.intAcquire(offset + ShmLayout.SLOT_TOKEN_OFFSET) == holderToken;
+        int tokenOffset = offset + ShmLayout.SLOT_TOKEN_OFFSET;
+        // Token before and after the pid, as in claim(): an unchanged token means the pid is that
+        // session's.
+        if (segment.intAcquire(tokenOffset) != holderToken) {
+            return OptionalLong.empty();
+        }
+        int pid = segment.intAcquire(offset + ShmLayout.SLOT_PID_OFFSET);
+        boolean sameSession = segment.intAcquire(tokenOffset) == holderToken;
         return sameSession && pid > 0 ? OptionalLong.of(pid) : OptionalLong.empty();
     }
 

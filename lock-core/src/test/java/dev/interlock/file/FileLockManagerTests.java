@@ -209,6 +209,25 @@ class FileLockManagerTests extends LockManagerContractTests {
     }
 
     @Test
+    void nameLogShouldStayCompactThroughManyBindAndFreeCycles() throws Exception {
+        Locker kept = manager.namedLock("kept");
+        try (Manager other = FileLockManager.open(fileManager().directory())) {
+            for (int i = 0; i < 3_000; i++) {
+                manager.namedLock("temporary-" + i).free();
+                if (i % 1_000 == 0) {
+                    assertThat(other.namedLock("kept").id()).isEqualTo(kept.id());
+                }
+            }
+            assertThat(Files.size(fileManager().directory().resolve("names")))
+                    .as("compacted")
+                    .isLessThan(100_000);
+            assertThat(other.namedLock("kept").id()).isEqualTo(kept.id());
+            assertThat(other.allocatedLocks()).isEqualTo(1);
+            assertThat(other.namedLock("temporary-2999").id()).isEqualTo(kept.id() + 1);
+        }
+    }
+
+    @Test
     void freeAllLocksShouldKeepLockFiles() {
         Locker locker = manager.allocateLock();
         locker.lock();

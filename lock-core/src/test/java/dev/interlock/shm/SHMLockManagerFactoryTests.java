@@ -273,6 +273,22 @@ class SHMLockManagerFactoryTests {
         }
     }
 
+    @Test
+    void factoriesOnAnotherOperatingSystemShouldFailAtOncePointingToTheFileBackend() {
+        String actual = System.getProperty("os.name");
+        System.setProperty("os.name", "Mac OS X");
+        try {
+            assertThatExceptionOfType(UnsupportedOperationException.class)
+                    .isThrownBy(() -> SHMLockManager.openOrCreate(segment, 64))
+                    .withMessageContaining("needs Linux")
+                    .withMessageContaining("but this is Mac OS X")
+                    .withMessageContaining("use the file backend");
+        } finally {
+            System.setProperty("os.name", actual);
+        }
+        assertThat(file).doesNotExist();
+    }
+
     // --- Options ----------------------------------------------------------------------------
 
     @Test

@@ -1,16 +1,24 @@
 package dev.interlock.shm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.interlock.HeldLock;
 import dev.interlock.Locker;
 import dev.interlock.testing.ChildJvm;
 import dev.interlock.testing.CounterWorker;
 import dev.interlock.testing.SharedCounter;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -176,6 +184,71 @@ class SHMLockManagerMultiProcessTests {
             Locker locker = manager.retrieveLock(6);
             assertThat(locker.tryLock(WAIT)).isTrue();
             locker.unlock();
+        }
+    }
+
+    @Test
+    void lockHeldByKilledProcessInAnotherPidNamespaceShouldBeRecovered() throws Exception {
+        assumeThat(unshareWorks()).as("unshare --pid (root or user namespaces)").isTrue();
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process unshare = new ProcessBuilder(
+                        "unshare",
+                        "--pid",
+                        "--fork",
+                        "--kill-child",
+                        java.toString(),
+                        "-XX:TieredStopAtLevel=1",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        ShmChild.class.getName(),
+                        segment,
+                        counters.toString(),
+                        "holder",
+                        "11")
+                .redirectErrorStream(true)
+                .start();
+        ExecutorService reader = Executors.newSingleThreadExecutor();
+        try {
+            BufferedReader output =
+                    new BufferedReader(new InputStreamReader(unshare.getInputStream(), StandardCharsets.UTF_8));
+            Future<String> locked = reader.submit(() -> {
+                for (String line = output.readLine(); line != null; line = output.readLine()) {
+                    if (line.startsWith("LOCKED")) {
+                        return line;
+                    }
+                }
+                return "exited with " + unshare.waitFor();
+            });
+            assertThat(locked.get(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("LOCKED 11");
+            assertThat(manager.locksHeld())
+                    .singleElement()
+                    .satisfies(held -> assertThat(held.ownerPid())
+                            .as("the holder's pid in its own namespace")
+                            .hasValue(1));
+            ProcessHandle holder = unshare.toHandle().children().findFirst().orElseThrow();
+            holder.destroyForcibly();
+            holder.onExit().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            Locker locker = manager.retrieveLock(11);
+            assertThat(locker.tryLock(WAIT)).isTrue();
+            locker.unlock();
+        } finally {
+            unshare.destroyForcibly();
+            unshare.waitFor(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            reader.shutdownNow();
+        }
+    }
+
+    private static boolean unshareWorks() {
+        try {
+            Process probe = new ProcessBuilder("unshare", "--pid", "--fork", "true")
+                    .redirectErrorStream(true)
+                    .start();
+            return probe.waitFor(10, TimeUnit.SECONDS) && probe.exitValue() == 0;
+        } catch (IOException ex) {
+            return false;
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 

@@ -57,7 +57,10 @@ public @interface WithLock {
      * ({@code #invoice}) and by position ({@code #p0}, {@code #a0}); otherwise it is the name
      * itself ({@code "nightly-report"}). Write a literal that contains one of those characters as
      * a SpEL string ({@code "'job#1'"}). The name is bound to a lock ID on first use, in every
-     * process, by {@link dev.interlock.Manager#namedLock(String)}; it stays allocated until freed.
+     * process, by {@link dev.interlock.Manager#namedLock(String)}, and keeps that ID allocated
+     * until it is freed: a name per object (per invoice) takes one ID per object, so size the lock
+     * count for them, free the names of removed objects, or store IDs with the objects and use
+     * {@link #id()}.
      *
      * @return the name or an expression giving it; empty when {@link #id()} is used
      */

@@ -42,6 +42,7 @@ final class WithLockAttribute {
 
     private final @Nullable Duration timeout;
 
+    /** The annotation and the method, such as {@code @WithLock(id = "#c.lockId") on example.Service.start()}. */
     private final String where;
 
     private WithLockAttribute(
@@ -84,7 +85,8 @@ final class WithLockAttribute {
      */
     static WithLockAttribute parse(Method method, Class<?> targetClass) {
         Method specific = AopUtils.getMostSpecificMethod(method, targetClass);
-        String where = "@WithLock on " + targetClass.getName() + "." + specific.getName() + "()";
+        String on = " on " + targetClass.getName() + "." + specific.getName() + "()";
+        String where = "@WithLock" + on;
         WithLock annotation = findAnnotation(method, targetClass);
         if (annotation == null) {
             throw new IllegalStateException(where + " was advised but carries no @WithLock; this is a bug");
@@ -99,10 +101,9 @@ final class WithLockAttribute {
         String text = hasName ? annotation.name() : annotation.id();
         boolean literal = hasName && text.indexOf('#') < 0 && text.indexOf('\'') < 0;
         Expression expression = literal ? null : parseExpression(text, where);
-        String lockDescription =
-                where.replace("@WithLock", "@WithLock(" + (hasName ? "name" : "id") + " = \"" + text + "\")");
+        String annotated = "@WithLock(" + (hasName ? "name" : "id") + " = \"" + text + "\")" + on;
         return new WithLockAttribute(
-                specific, text, hasName, expression, parseTimeout(annotation.timeout(), where), lockDescription);
+                specific, text, hasName, expression, parseTimeout(annotation.timeout(), where), annotated);
     }
 
     private static Expression parseExpression(String text, String where) {

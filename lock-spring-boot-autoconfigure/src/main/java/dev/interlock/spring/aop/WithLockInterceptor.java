@@ -4,6 +4,7 @@ import dev.interlock.LockException;
 import dev.interlock.LockTimeoutException;
 import dev.interlock.Locker;
 import dev.interlock.Manager;
+import dev.interlock.ManagerClosedException;
 import dev.interlock.spring.aop.WithLockAttribute.ResolvedLock;
 import dev.interlock.spring.aop.WithLockListener.AcquisitionOutcome;
 import java.lang.reflect.Method;
@@ -17,6 +18,8 @@ import java.util.function.Supplier;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.core.MethodClassKey;
 import org.springframework.util.function.SingletonSupplier;
@@ -32,6 +35,8 @@ import org.springframework.util.function.SingletonSupplier;
  * @author Interlock team
  */
 final class WithLockInterceptor implements MethodInterceptor {
+
+    private static final Logger logger = LoggerFactory.getLogger(WithLockInterceptor.class);
 
     private final Supplier<Manager> manager;
 
@@ -71,7 +76,7 @@ final class WithLockInterceptor implements MethodInterceptor {
                 failed = false;
                 return result;
             } finally {
-                lock.locker().unlock();
+                release(attribute, lock);
                 long heldNanos = System.nanoTime() - acquiredAt;
                 for (WithLockListener listener : listeners.get()) {
                     listener.released(attribute.expressionText(), failed, heldNanos);
@@ -82,6 +87,21 @@ final class WithLockInterceptor implements MethodInterceptor {
             if (held.isEmpty()) {
                 heldByThread.remove();
             }
+        }
+    }
+
+    /**
+     * Unlocks. A manager closed while the method ran (a scheduled task still running at context
+     * shutdown) has already released the lock; failing the call for that would replace the
+     * method's own result or exception, so it is only logged.
+     */
+    private static void release(WithLockAttribute attribute, ResolvedLock lock) {
+        try {
+            lock.locker().unlock();
+        } catch (ManagerClosedException ex) {
+            logger.warn(
+                    "The manager was closed while the method held {}; closing released the lock",
+                    attribute.describe(lock));
         }
     }
 

@@ -42,34 +42,74 @@ public class InterlockProperties {
 
     private final Health health = new Health();
 
+    /**
+     * Returns {@code interlock.backend}.
+     *
+     * @return the value
+     */
     public Backend getBackend() {
         return backend;
     }
 
+    /**
+     * Sets {@code interlock.backend}.
+     *
+     * @param backend the value
+     */
     public void setBackend(Backend backend) {
         this.backend = backend;
     }
 
+    /**
+     * Returns the {@code interlock.shm.*} settings.
+     *
+     * @return the settings
+     */
     public Shm getShm() {
         return shm;
     }
 
+    /**
+     * Returns the {@code interlock.file.*} settings.
+     *
+     * @return the settings
+     */
     public File getFile() {
         return file;
     }
 
+    /**
+     * Returns the {@code interlock.memory.*} settings.
+     *
+     * @return the settings
+     */
     public Memory getMemory() {
         return memory;
     }
 
+    /**
+     * Returns the {@code interlock.aspect.*} settings.
+     *
+     * @return the settings
+     */
     public Aspect getAspect() {
         return aspect;
     }
 
+    /**
+     * Returns the {@code interlock.endpoint.*} settings.
+     *
+     * @return the settings
+     */
     public Endpoint getEndpoint() {
         return endpoint;
     }
 
+    /**
+     * Returns the {@code interlock.health.*} settings.
+     *
+     * @return the settings
+     */
     public Health getHealth() {
         return health;
     }
@@ -153,26 +193,58 @@ public class InterlockProperties {
          */
         private boolean allowForeignOwner;
 
+        /**
+         * Returns {@code interlock.shm.path}.
+         *
+         * @return the value
+         */
         public @Nullable String getPath() {
             return path;
         }
 
+        /**
+         * Sets {@code interlock.shm.path}.
+         *
+         * @param path the value
+         */
         public void setPath(@Nullable String path) {
             this.path = path;
         }
 
+        /**
+         * Returns {@code interlock.shm.num-locks}.
+         *
+         * @return the value
+         */
         public int getNumLocks() {
             return numLocks;
         }
 
+        /**
+         * Sets {@code interlock.shm.num-locks}.
+         *
+         * @param numLocks the value
+         * @throws IllegalArgumentException if the count is below 1
+         */
         public void setNumLocks(int numLocks) {
             this.numLocks = requirePositiveLockCount("interlock.shm.num-locks", numLocks);
         }
 
+        /**
+         * Returns {@code interlock.shm.mode}.
+         *
+         * @return the value
+         */
         public String getMode() {
             return mode;
         }
 
+        /**
+         * Sets {@code interlock.shm.mode}.
+         *
+         * @param mode the value
+         * @throws IllegalArgumentException if the mode is neither octal nor a permission string
+         */
         public void setMode(String mode) {
             this.permissions = PosixModes.parse("interlock.shm.mode", mode);
             this.mode = mode;
@@ -182,18 +254,38 @@ public class InterlockProperties {
             return permissions;
         }
 
+        /**
+         * Returns {@code interlock.shm.recovery-timeout}.
+         *
+         * @return the value
+         */
         public @Nullable Duration getRecoveryTimeout() {
             return recoveryTimeout;
         }
 
+        /**
+         * Sets {@code interlock.shm.recovery-timeout}.
+         *
+         * @param recoveryTimeout the value
+         */
         public void setRecoveryTimeout(@Nullable Duration recoveryTimeout) {
             this.recoveryTimeout = recoveryTimeout;
         }
 
+        /**
+         * Returns {@code interlock.shm.allow-foreign-owner}.
+         *
+         * @return the value
+         */
         public boolean isAllowForeignOwner() {
             return allowForeignOwner;
         }
 
+        /**
+         * Sets {@code interlock.shm.allow-foreign-owner}.
+         *
+         * @param allowForeignOwner the value
+         */
         public void setAllowForeignOwner(boolean allowForeignOwner) {
             this.allowForeignOwner = allowForeignOwner;
         }
@@ -225,18 +317,39 @@ public class InterlockProperties {
          */
         private boolean allowForeignOwner;
 
+        /**
+         * Returns {@code interlock.file.directory}.
+         *
+         * @return the value
+         */
         public @Nullable Path getDirectory() {
             return directory;
         }
 
+        /**
+         * Sets {@code interlock.file.directory}.
+         *
+         * @param directory the value
+         */
         public void setDirectory(@Nullable Path directory) {
             this.directory = directory;
         }
 
+        /**
+         * Returns {@code interlock.file.mode}.
+         *
+         * @return the value
+         */
         public String getMode() {
             return mode;
         }
 
+        /**
+         * Sets {@code interlock.file.mode}.
+         *
+         * @param mode the value
+         * @throws IllegalArgumentException if the mode is neither octal nor a permission string
+         */
         public void setMode(String mode) {
             this.permissions = PosixModes.parse("interlock.file.mode", mode);
             this.mode = mode;
@@ -246,10 +359,20 @@ public class InterlockProperties {
             return permissions;
         }
 
+        /**
+         * Returns {@code interlock.file.allow-foreign-owner}.
+         *
+         * @return the value
+         */
         public boolean isAllowForeignOwner() {
             return allowForeignOwner;
         }
 
+        /**
+         * Sets {@code interlock.file.allow-foreign-owner}.
+         *
+         * @param allowForeignOwner the value
+         */
         public void setAllowForeignOwner(boolean allowForeignOwner) {
             this.allowForeignOwner = allowForeignOwner;
         }
@@ -266,10 +389,21 @@ public class InterlockProperties {
         /** Number of locks. */
         private int numLocks = DEFAULT_NUM_LOCKS;
 
+        /**
+         * Returns {@code interlock.memory.num-locks}.
+         *
+         * @return the value
+         */
         public int getNumLocks() {
             return numLocks;
         }
 
+        /**
+         * Sets {@code interlock.memory.num-locks}.
+         *
+         * @param numLocks the value
+         * @throws IllegalArgumentException if the count is below 1
+         */
         public void setNumLocks(int numLocks) {
             this.numLocks = requirePositiveLockCount("interlock.memory.num-locks", numLocks);
         }
@@ -293,18 +427,38 @@ public class InterlockProperties {
          */
         private int order = WithLockAdvisor.DEFAULT_ORDER;
 
+        /**
+         * Returns {@code interlock.aspect.enabled}.
+         *
+         * @return the value
+         */
         public boolean isEnabled() {
             return enabled;
         }
 
+        /**
+         * Sets {@code interlock.aspect.enabled}.
+         *
+         * @param enabled the value
+         */
         public void setEnabled(boolean enabled) {
             this.enabled = enabled;
         }
 
+        /**
+         * Returns {@code interlock.aspect.order}.
+         *
+         * @return the value
+         */
         public int getOrder() {
             return order;
         }
 
+        /**
+         * Sets {@code interlock.aspect.order}.
+         *
+         * @param order the value
+         */
         public void setOrder(int order) {
             this.order = order;
         }
@@ -320,6 +474,11 @@ public class InterlockProperties {
 
         private final FreeAll freeAll = new FreeAll();
 
+        /**
+         * Returns the {@code interlock.endpoint.free-all.*} settings.
+         *
+         * @return the settings
+         */
         public FreeAll getFreeAll() {
             return freeAll;
         }
@@ -339,10 +498,20 @@ public class InterlockProperties {
              */
             private boolean enabled;
 
+            /**
+             * Returns {@code interlock.endpoint.free-all.enabled}.
+             *
+             * @return the value
+             */
             public boolean isEnabled() {
                 return enabled;
             }
 
+            /**
+             * Sets {@code interlock.endpoint.free-all.enabled}.
+             *
+             * @param enabled the value
+             */
             public void setEnabled(boolean enabled) {
                 this.enabled = enabled;
             }
@@ -364,10 +533,20 @@ public class InterlockProperties {
          */
         private int minAvailable = 1;
 
+        /**
+         * Returns {@code interlock.health.min-available}.
+         *
+         * @return the value
+         */
         public int getMinAvailable() {
             return minAvailable;
         }
 
+        /**
+         * Sets {@code interlock.health.min-available}.
+         *
+         * @param minAvailable the value
+         */
         public void setMinAvailable(int minAvailable) {
             this.minAvailable = minAvailable;
         }

@@ -2,6 +2,7 @@ package dev.interlock.spring.actuate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.interlock.Locker;
 import dev.interlock.Manager;
 import dev.interlock.file.FileLockManager;
 import dev.interlock.memory.InMemoryManager;
@@ -26,8 +27,10 @@ class InterlockHealthIndicatorTests {
     @Test
     void enoughFreeLocksShouldBeUpWithCapacityFigures() {
         try (Manager manager = InMemoryManager.create(5)) {
-            manager.allocateLock().lock();
+            Locker locker = manager.allocateLock();
+            locker.lock();
             Health health = new InterlockHealthIndicator(manager, "memory", 1).health();
+            locker.unlock();
             assertThat(health.getStatus()).isEqualTo(Status.UP);
             assertThat(health.getDetails())
                     .containsEntry("backend", "memory")

@@ -192,6 +192,30 @@ class WithLockAdvisorTests {
     }
 
     @Test
+    void idExpressionThatGivesNoIntShouldFailWithMessage() {
+        contextRunner.run(context -> assertThatIllegalStateException()
+                .isThrownBy(() -> context.getBean(ContainerService.class).startByName("web"))
+                .withMessage("@WithLock(id = \"#name\") on " + ContainerService.class.getName()
+                        + ".startByName() evaluated to web (java.lang.String), which is not an int lock ID"));
+    }
+
+    @Test
+    void withoutSpringAopAutoConfigurationWithLockShouldStillApply() {
+        contextRunner
+                .withPropertyValues("spring.aop.auto=false")
+                .run(context -> assertThat(context.getBean(InvoiceService.class).pay(new Invoice(8)))
+                        .singleElement()
+                        .satisfies(lock -> assertThat(lock.name()).hasValue("invoice-8")));
+    }
+
+    @Test
+    void managerClosedWhileTheMethodRunsShouldNotReplaceItsResult() {
+        contextRunner.run(
+                context -> assertThat(context.getBean(ReportService.class).closeManagerWhileHolding())
+                        .isEqualTo("closed"));
+    }
+
+    @Test
     void platformThreadsShouldBeExcluded() {
         contextRunner.run(context -> {
             CounterService counter = context.getBean(CounterService.class);
@@ -392,6 +416,9 @@ class WithLockAdvisorTests {
             return manager.locksHeld();
         }
 
+        @WithLock(id = "#name")
+        public void startByName(String name) {}
+
         @WithLock(id = "#container.lockId")
         public void fail(Container container) {
             throw new IllegalStateException("boom");
@@ -410,6 +437,13 @@ class WithLockAdvisorTests {
 
         public int runs() {
             return runs.get();
+        }
+
+        /** Closes the manager as a context shutdown does while a scheduled task still runs. */
+        @WithLock(name = "closing")
+        public String closeManagerWhileHolding() {
+            manager.close();
+            return "closed";
         }
 
         @WithLock(name = "report", timeout = "200ms")
