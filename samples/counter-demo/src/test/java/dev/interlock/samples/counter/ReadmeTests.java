@@ -2,33 +2,42 @@ package dev.interlock.samples.counter;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.interlock.shm.SHMLockManager;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Tests that README.md stays true: its first code block holds the demo command and the test
- * command that {@code .ci/run} runs, and its configuration table lists every property of the
- * starter with the default the starter's generated metadata gives.
+ * command that {@code .ci/run} runs, the demo command itself works from the repository root, and
+ * the configuration table lists every property of the starter with the default the starter's
+ * generated metadata gives.
  *
  * @author Interlock team
  */
 class ReadmeTests {
 
-    /** The demo command: {@link CounterDemoTests} runs the job it starts. */
+    /** The demo command, run as it is by {@link #demoCommandShouldCountExactlyAndExitWithZero}. */
     static final String DEMO_COMMAND = "./mvnw -q -pl samples/counter-demo -am spring-boot:run";
+
+    /** A nested Maven build that starts six JVMs on a busy 2-core machine. */
+    private static final Duration DEMO_COMMAND_LIMIT = Duration.ofSeconds(240);
 
     private static final Pattern FENCE = Pattern.compile("^```");
 
@@ -47,6 +56,42 @@ class ReadmeTests {
         String ciCommand = ciLines.get(ciLines.size() - 1);
 
         assertThat(firstCodeBlock()).containsExactly(DEMO_COMMAND, ciCommand);
+    }
+
+    /**
+     * Runs the README's demo command word for word in the repository root, as a newcomer would:
+     * a nested Maven build whose {@code -am} must build what the demo needs and whose {@code
+     * spring-boot:run} classpath must let the job start its workers. Only the environment differs,
+     * so that the run has lock storage and a work directory of its own.
+     */
+    @Test
+    void demoCommandShouldCountExactlyAndExitWithZero(@TempDir Path workDir) throws Exception {
+        String shmPath = "/interlock-demo-test-" + UUID.randomUUID();
+        ProcessBuilder builder = new ProcessBuilder("bash", "-c", DEMO_COMMAND)
+                .directory(ROOT.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(workDir.resolve("demo.log").toFile());
+        // Spring Boot binds INTERLOCK_SHM_PATH to interlock.shm.path, and so on; workers inherit them.
+        builder.environment().put("INTERLOCK_SHM_PATH", shmPath);
+        builder.environment()
+                .put("INTERLOCK_FILE_DIRECTORY", workDir.resolve("locks").toString());
+        builder.environment().put("DEMO_WORK_DIR", workDir.toString());
+        Process demo = builder.start();
+        try {
+            boolean exited = demo.waitFor(DEMO_COMMAND_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+            String output = Files.readString(workDir.resolve("demo.log"));
+            assertThat(exited)
+                    .as("demo command ended within %s; output:%n%s", DEMO_COMMAND_LIMIT, output)
+                    .isTrue();
+            assertThat(demo.exitValue()).as("exit code; output:%n%s", output).isZero();
+            assertThat(output)
+                    .containsPattern("  count: +expected ([0-9,]+) \\(.*\\), actual \\1: exact")
+                    .containsPattern("  recovery: +worker \\d+ \\(pid \\d+\\) got the lock ");
+        } finally {
+            demo.descendants().forEach(ProcessHandle::destroyForcibly);
+            demo.destroyForcibly();
+            SHMLockManager.unlink(shmPath);
+        }
     }
 
     @Test
