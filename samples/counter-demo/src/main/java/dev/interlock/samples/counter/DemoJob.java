@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -279,76 +281,72 @@ final class DemoJob {
     }
 
     private int report() {
-        long actual = new CounterFile(runDir.resolve(CounterDemoApplication.COUNTER_FILE)).read();
-        int increments = properties.getIncrements();
-        int survivors = properties.getWorkers() - 1;
         boolean workersOk = checkWorkers();
-        long expected = (long) survivors * increments + Math.max(victimDone, 0);
-        long lastAcquiredMicros = goAtMicros;
-        List<long[]> waits = new ArrayList<>();
-        long recoveredAtMicros = Long.MAX_VALUE;
-        int recoveredBy = -1;
-        for (int number = 1; number <= properties.getWorkers(); number++) {
-            if (number == VICTIM || doneReported[number] < 0) {
-                continue;
-            }
-            WorkerSamples samples = WorkerSamples.readFrom(WorkerProtocol.samplesFile(runDir, number));
-            waits.add(samples.waitNanos());
-            for (long acquiredAt : samples.acquiredAtMicros()) {
-                lastAcquiredMicros = Math.max(lastAcquiredMicros, acquiredAt);
-                if (acquiredAt >= killedAtMicros && acquiredAt < recoveredAtMicros) {
-                    recoveredAtMicros = acquiredAt;
-                    recoveredBy = number;
-                }
-            }
-        }
-        out.println("result");
+        long actual = new CounterFile(runDir.resolve(CounterDemoApplication.COUNTER_FILE)).read();
+        int survivors = properties.getWorkers() - 1;
+        long expected = (long) survivors * properties.getIncrements() + Math.max(victimDone, 0);
         boolean exact = actual == expected;
+        out.println("result");
         printf(
                 "  count:      expected %,d (%d workers x %,d, plus %,d written by worker %d before it was killed;"
                         + " its unfinished increment is not counted), actual %,d: %s%n",
                 expected,
                 survivors,
-                increments,
+                properties.getIncrements(),
                 Math.max(victimDone, 0),
                 VICTIM,
                 actual,
                 exact ? "exact" : "WRONG, " + describeDifference(expected - actual));
-        double seconds = Math.max(lastAcquiredMicros - goAtMicros, 1) / 1e6;
-        printf(
-                "  throughput: %,d increments in %.2f s = %,.0f increments/s (lock, read, write, unlock)%n",
-                expected, seconds, expected / seconds);
-        long[] allWaits = waits.stream().flatMapToLong(Arrays::stream).sorted().toArray();
-        if (allWaits.length > 0) {
-            printf(
-                    "  lock wait:  p50 %s, p90 %s, p99 %s, max %s (%,d increments of the %d surviving workers)%n",
-                    millis(percentile(allWaits, 0.50)),
-                    millis(percentile(allWaits, 0.90)),
-                    millis(percentile(allWaits, 0.99)),
-                    millis(allWaits[allWaits.length - 1]),
-                    allWaits.length,
-                    waits.size());
-        }
-        if (!isMultiprocess()) {
-            out.println("  recovery:   not measured: with the in-memory backend no other process ever waited for the"
-                    + " killed worker's lock");
-        } else if (recoveredBy < 0) {
-            out.println("  recovery:   not observed: no other worker took the lock after the kill");
-        } else {
-            printf(
-                    "  recovery:   worker %d (pid %d) got the lock %s after worker %d (pid %d) was killed holding it%s%n",
-                    recoveredBy,
-                    worker(recoveredBy).pid(),
-                    millis((recoveredAtMicros - killedAtMicros) * 1000),
-                    VICTIM,
-                    worker(VICTIM).pid(),
-                    describeRecoveries());
+        SurvivorSamples samples = SurvivorSamples.combine(readSurvivorSamples(), killedAtMicros);
+        if (samples.sortedWaitNanos().length > 0) {
+            printMeasurements(expected, samples);
         }
         if (!exact && !isMultiprocess()) {
             out.println("The count is wrong because the in-memory backend cannot coordinate processes; this is"
                     + " what Interlock's shm and file backends prevent.");
         }
         return exact && workersOk ? EXACT : WRONG;
+    }
+
+    /** Reads the samples of every worker that finished, that is every one but the killed one. */
+    private Map<Integer, WorkerSamples> readSurvivorSamples() {
+        Map<Integer, WorkerSamples> samples = new TreeMap<>();
+        for (int number = 1; number <= properties.getWorkers(); number++) {
+            if (number != VICTIM && doneReported[number] >= 0) {
+                samples.put(number, WorkerSamples.readFrom(WorkerProtocol.samplesFile(runDir, number)));
+            }
+        }
+        return samples;
+    }
+
+    private void printMeasurements(long increments, SurvivorSamples samples) {
+        double seconds = Math.max(samples.lastAcquiredMicros() - goAtMicros, 1) / 1e6;
+        printf(
+                "  throughput: %,d increments in %.2f s = %,.0f increments/s (lock, read, write, unlock)%n",
+                increments, seconds, increments / seconds);
+        printf(
+                "  lock wait:  p50 %s, p90 %s, p99 %s, max %s (%,d increments of the %d surviving workers)%n",
+                millis(samples.waitPercentile(0.50)),
+                millis(samples.waitPercentile(0.90)),
+                millis(samples.waitPercentile(0.99)),
+                millis(samples.maxWait()),
+                samples.sortedWaitNanos().length,
+                samples.workers());
+        if (!isMultiprocess()) {
+            out.println("  recovery:   not measured: with the in-memory backend no other process ever waited for the"
+                    + " killed worker's lock");
+        } else if (samples.recoveredBy() < 0) {
+            out.println("  recovery:   not observed: no other worker took the lock after the kill");
+        } else {
+            printf(
+                    "  recovery:   worker %d (pid %d) got the lock %s after worker %d (pid %d) was killed holding it%s%n",
+                    samples.recoveredBy(),
+                    worker(samples.recoveredBy()).pid(),
+                    millis((samples.recoveredAtMicros() - killedAtMicros) * 1000),
+                    VICTIM,
+                    worker(VICTIM).pid(),
+                    describeRecoveries());
+        }
     }
 
     /**
@@ -435,12 +433,6 @@ final class DemoJob {
         return missing > 0
                 ? String.format(Locale.ROOT, "%,d increments lost", missing)
                 : String.format(Locale.ROOT, "%,d more than were made", -missing);
-    }
-
-    /** Nearest-rank percentile of sorted values. */
-    private static long percentile(long[] sorted, double quantile) {
-        int rank = (int) Math.ceil(quantile * sorted.length);
-        return sorted[Math.max(rank - 1, 0)];
     }
 
     /** Formats a duration with two or three significant digits, in microseconds below 1 ms. */
