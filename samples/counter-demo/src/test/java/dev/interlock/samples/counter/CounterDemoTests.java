@@ -88,6 +88,25 @@ class CounterDemoTests {
         }
     }
 
+    @Test
+    void jobShouldGiveUpWithExitCodeTwoAndLeaveNoWorkerBehindWhenTheTimeoutRunsOut() {
+        Job job = runJob("--demo.timeout=1ms");
+
+        assertThat(job.exitCode()).as("exit code; output:%n%s", job.output()).isEqualTo(DemoJob.STUCK);
+        assertThat(job.output()).contains("gave up after demo.timeout=PT0.001S while the workers were starting");
+        Matcher pids = Pattern.compile("\\(pid (\\d+)\\)").matcher(job.output());
+        int workers = 0;
+        while (pids.find()) {
+            workers++;
+            assertThat(ProcessHandle.of(Long.parseLong(pids.group(1))).filter(ProcessHandle::isAlive))
+                    .as("worker pid %s after the job ended", pids.group(1))
+                    .isEmpty();
+        }
+        assertThat(workers)
+                .as("workers named as still running in:%n%s", job.output())
+                .isEqualTo(4);
+    }
+
     /** Runs the job with this test's storage and work directory, plus {@code args}. */
     private Job runJob(String... args) {
         List<String> all = new ArrayList<>(List.of(
