@@ -117,7 +117,7 @@ final class LockDirectory implements AutoCloseable {
         if (mode != OpenMode.OPEN) {
             createDirectory(absolute, options, mode);
         }
-        checkAttributes(absolute, options, mode);
+        checkAttributes(absolute, options);
         int dirFd = Libc.openat(AT_FDCWD, absolute.toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
         if (dirFd < 0) {
             throw failure(Libc.errno(), absolute, "open the lock directory", "read and execute");
@@ -162,7 +162,7 @@ final class LockDirectory implements AutoCloseable {
         }
     }
 
-    private static void checkAttributes(Path path, FileLockManager.Options options, OpenMode mode) {
+    private static void checkAttributes(Path path, FileLockManager.Options options) {
         Map<String, Object> attributes;
         try {
             attributes = Files.readAttributes(path, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
@@ -232,14 +232,13 @@ final class LockDirectory implements AutoCloseable {
         Set<String> entries = entries();
         Set<String> foreign = new TreeSet<>(entries);
         foreign.removeAll(INITIALIZATION_FILES);
-        if (!foreign.isEmpty() || (mode == OpenMode.OPEN && !entries.contains(ALLOCATION_FILE))) {
-            throw notOurs(
-                    entries.isEmpty()
-                            ? "it is empty"
-                            : "it holds " + entries.size() + " entries such as '"
-                                    + (foreign.isEmpty() ? entries : foreign)
-                                            .iterator()
-                                            .next() + "'");
+        if (!foreign.isEmpty()) {
+            throw notOurs("it holds files that are not Interlock's, such as '"
+                    + foreign.iterator().next() + "' (" + foreign.size() + " in all)");
+        }
+        if (mode == OpenMode.OPEN && !entries.contains(ALLOCATION_FILE)) {
+            throw notOurs((entries.isEmpty() ? "it is empty" : "it has no " + ALLOCATION_FILE + " file")
+                    + "; open it with openOrCreate(dir) to make it one");
         }
         // Empty, or left by an initialization that is running or died: decide under the directory lock.
         int fd = openFile(ALLOCATION_FILE, O_RDWR | (mode == OpenMode.OPEN ? 0 : O_CREAT));

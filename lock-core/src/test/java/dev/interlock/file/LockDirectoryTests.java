@@ -108,8 +108,8 @@ class LockDirectoryTests {
                 Set.<Function<Path, FileLockManager>>of(FileLockManager::open, FileLockManager::openOrCreate)) {
             assertThatExceptionOfType(LockStorageException.class)
                     .isThrownBy(() -> factory.apply(dir))
-                    .withMessage("Directory " + dir + " is not an Interlock lock directory: it holds 1 entries such"
-                            + " as 'holiday.jpg'; Interlock does not write into foreign directories: pass a new or"
+                    .withMessage("Directory " + dir + " is not an Interlock lock directory: it holds files that are"
+                            + " not Interlock's, such as 'holiday.jpg' (1 in all); Interlock does not write into foreign directories: pass a new or"
                             + " empty directory, or one made by FileLockManager.create(dir)");
         }
         assertThat(dir.toFile().list()).containsExactly("holiday.jpg");
