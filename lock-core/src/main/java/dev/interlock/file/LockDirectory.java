@@ -75,6 +75,9 @@ final class LockDirectory implements AutoCloseable {
     private static final Set<String> INITIALIZATION_FILES =
             Set.of(ALLOCATION_FILE, NAMES_FILE, NAMES_FILE + TEMP_SUFFIX, FORMAT_FILE + TEMP_SUFFIX);
 
+    /** File system types on which {@code flock} does not have its local semantics. */
+    private static final Set<String> NETWORK_FILE_SYSTEMS = Set.of("nfs", "nfs4", "cifs", "smb3", "smbfs");
+
     /** How a factory method treats the directory. */
     enum OpenMode {
         CREATE,
@@ -118,6 +121,7 @@ final class LockDirectory implements AutoCloseable {
             createDirectory(absolute, options, mode);
         }
         checkAttributes(absolute, options);
+        checkFileSystem(absolute, fileSystemType(absolute));
         int dirFd = Libc.openat(AT_FDCWD, absolute.toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
         if (dirFd < 0) {
             throw failure(Libc.errno(), absolute, "open the lock directory", "read and execute");
@@ -212,6 +216,30 @@ final class LockDirectory implements AutoCloseable {
                             + " can write to it and could hold or corrupt every lock; run chmod "
                             + Integer.toOctalString(permissions & ~writableByOthers) + " " + path
                             + ", or allow group writes with Options.withMode(...)");
+        }
+    }
+
+    private static String fileSystemType(Path path) {
+        try {
+            return Files.getFileStore(path).type();
+        } catch (IOException ex) {
+            throw new LockStorageException(
+                    path.toString(), "Cannot read the file system type of lock directory " + path + ": " + ex, ex);
+        }
+    }
+
+    /**
+     * Refuses network file systems, where Linux emulates {@code flock} with POSIX record locks:
+     * those belong to the process, so two managers of one JVM would not exclude each other and
+     * closing an idle descriptor would drop a lock held through another.
+     */
+    static void checkFileSystem(Path path, String type) {
+        if (NETWORK_FILE_SYSTEMS.contains(type)) {
+            throw new LockStorageException(
+                    path.toString(),
+                    "Lock directory " + path + " is on a " + type + " file system, where flock is emulated with"
+                            + " per-process POSIX locks that cannot keep managers of one JVM apart; put the lock"
+                            + " directory on a local file system (for example under /run or /var/lib)");
         }
     }
 

@@ -241,6 +241,18 @@ class LockDirectoryTests {
     }
 
     @Test
+    void networkFileSystemShouldBeRefused() {
+        Path dir = tempDir.resolve("locks");
+        LockDirectory.checkFileSystem(dir, "ext4");
+        LockDirectory.checkFileSystem(dir, "tmpfs");
+        assertThatExceptionOfType(LockStorageException.class)
+                .isThrownBy(() -> LockDirectory.checkFileSystem(dir, "nfs4"))
+                .withMessage("Lock directory " + dir + " is on a nfs4 file system, where flock is emulated with"
+                        + " per-process POSIX locks that cannot keep managers of one JVM apart; put the lock"
+                        + " directory on a local file system (for example under /run or /var/lib)");
+    }
+
+    @Test
     void negativeIdShouldBeRejectedWithoutLosingState() {
         Path dir = populatedLockDirectory();
         try (FileLockManager manager = FileLockManager.open(dir)) {
