@@ -47,7 +47,8 @@ final class LockFiles {
     /** How many open lock files have no user; guarded by {@code this}. */
     private int idle;
 
-    private boolean closed;
+    /** Written under {@code this}; volatile so that waiting threads notice it between attempts. */
+    private volatile boolean closed;
 
     LockFiles(LockDirectory directory, String owner) {
         this.directory = directory;
@@ -241,6 +242,10 @@ final class LockFiles {
                 LockSupport.parkNanos(this, pause);
                 if (Thread.interrupted()) {
                     throw new InterruptedException();
+                }
+                if (files.closed) {
+                    // The mutex is released on the way out, so the next waiter of this manager ends too.
+                    throw new ManagerClosedException(files.owner);
                 }
                 backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
             }
