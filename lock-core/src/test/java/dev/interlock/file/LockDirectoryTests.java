@@ -184,30 +184,30 @@ class LockDirectoryTests {
 
     @Test
     void nonWritableDirectoryShouldNameThePathAndPermission() throws IOException {
-        Path dir = populatedLockDirectory();
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("r-x------"));
-        try {
-            assertThat(openAsUnprivilegedChild(dir))
-                    .isEqualTo("FAILED dev.interlock.LockStorageAccessException Lock directory " + dir
-                            + " is not writable by this user (uid " + Libc.geteuid() + "): lock files are created"
-                            + " in it on first use, so it needs write permission (or the file system is"
-                            + " read-only); fix its permissions");
-        } finally {
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-        }
-        assertStateKept(dir);
+        assertOpenFailsWithMode(
+                "r-x------",
+                dir -> "FAILED dev.interlock.LockStorageAccessException Lock directory " + dir
+                        + " is not writable by this user (uid " + Libc.geteuid() + "): lock files are created"
+                        + " in it on first use, so it needs write permission (or the file system is"
+                        + " read-only); fix its permissions");
     }
 
     @Test
     void unreadableDirectoryShouldNameThePathAndPermission() throws IOException {
+        assertOpenFailsWithMode(
+                "-wx------",
+                dir -> "FAILED dev.interlock.LockStorageAccessException Cannot open the lock directory " + dir
+                        + ": Permission denied (errno 13); the user (uid " + Libc.geteuid() + ") needs read and"
+                        + " execute permission on it and execute permission on its directory; fix the"
+                        + " permissions or run as the directory's owner");
+    }
+
+    /** Gives a populated lock directory {@code mode}, opens it in a child, and checks the failure and the state. */
+    private void assertOpenFailsWithMode(String mode, Function<Path, String> expectedFailure) throws IOException {
         Path dir = populatedLockDirectory();
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("-wx------"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(mode));
         try {
-            assertThat(openAsUnprivilegedChild(dir))
-                    .isEqualTo("FAILED dev.interlock.LockStorageAccessException Cannot open the lock directory " + dir
-                            + ": Permission denied (errno 13); the user (uid " + Libc.geteuid() + ") needs read and"
-                            + " execute permission on it and execute permission on its directory; fix the"
-                            + " permissions or run as the directory's owner");
+            assertThat(openAsUnprivilegedChild(dir)).isEqualTo(expectedFailure.apply(dir));
         } finally {
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         }
