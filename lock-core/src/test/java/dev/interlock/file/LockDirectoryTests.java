@@ -14,7 +14,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -126,6 +134,35 @@ class LockDirectoryTests {
         }
         try (FileLockManager manager = FileLockManager.openOrCreate(dir)) {
             assertThat(manager.allocatedLocks()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void racingOpenOrCreateShouldInitializeOnce() throws Exception {
+        Path dir = tempDir.resolve("raced");
+        int racers = 4;
+        CyclicBarrier start = new CyclicBarrier(racers);
+        ExecutorService executor = Executors.newFixedThreadPool(racers);
+        try {
+            List<Future<Integer>> ids = new ArrayList<>();
+            for (int i = 0; i < racers; i++) {
+                ids.add(executor.submit(() -> {
+                    start.await(30, TimeUnit.SECONDS);
+                    try (FileLockManager manager = FileLockManager.openOrCreate(dir)) {
+                        return manager.allocateLock().id();
+                    }
+                }));
+            }
+            Set<Integer> distinct = new HashSet<>();
+            for (Future<Integer> id : ids) {
+                distinct.add(id.get(30, TimeUnit.SECONDS));
+            }
+            assertThat(distinct).containsExactlyInAnyOrder(0, 1, 2, 3);
+        } finally {
+            executor.shutdownNow();
+        }
+        try (FileLockManager manager = FileLockManager.open(dir)) {
+            assertThat(manager.allocatedLocks()).isEqualTo(racers);
         }
     }
 
