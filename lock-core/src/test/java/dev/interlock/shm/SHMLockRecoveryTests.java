@@ -108,6 +108,15 @@ class SHMLockRecoveryTests {
     }
 
     @Test
+    void shortTimedTryLockShouldRecoverDeadHolderBeforeGivingUp() throws InterruptedException {
+        TestSegments.writeInt(segment, layout.recordOffset(10), DEAD_TOKEN | ShmLayout.WAITERS_BIT);
+        Locker locker = manager.retrieveLock(10);
+        assertThat(locker.tryLock(Duration.ofMillis(1))).isTrue();
+        assertThat(recovered).extracting(HeldLock::id).containsExactly(10);
+        locker.unlock();
+    }
+
+    @Test
     void allocatorOfDeadHolderShouldBeTakenOverAndHalfWrittenStateRepaired() {
         manager.allocateLock();
         manager.allocateLock();
