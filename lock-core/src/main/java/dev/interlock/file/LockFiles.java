@@ -1,0 +1,289 @@
+package dev.interlock.file;
+
+import static dev.interlock.file.Libc.EINTR;
+import static dev.interlock.file.Libc.EWOULDBLOCK;
+import static dev.interlock.file.Libc.LOCK_EX;
+import static dev.interlock.file.Libc.LOCK_NB;
+import static dev.interlock.file.Libc.LOCK_UN;
+
+import dev.interlock.ManagerClosedException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The open lock files of one manager: a descriptor for every lock that is held, waited for or
+ * being tried, plus at most {@value #MAX_IDLE} idle descriptors of recently used locks, so that a
+ * JVM that touched 100,000 IDs keeps about {@value #MAX_IDLE} files open, not 100,000, and a hot
+ * lock does not pay an {@code open(2)} per acquisition.
+ *
+ * <p>Closing an idle descriptor is safe even while another manager of this JVM holds the same lock:
+ * {@code flock} locks belong to an open file description, not to the process, so closing one
+ * descriptor never drops a lock taken through another (the trap of POSIX record locks and {@link
+ * java.nio.channels.FileChannel#lock()}). A descriptor in use is never closed: a closed number could
+ * be reused for an unrelated file that a later {@code flock} would then lock.
+ *
+ * @author Interlock team
+ */
+final class LockFiles {
+
+    /** Idle descriptors kept open per manager. */
+    static final int MAX_IDLE = 128;
+
+    private final LockDirectory directory;
+
+    private final String owner;
+
+    /**
+     * Every open lock file by ID, least recently reserved first: an access-ordered map moves an
+     * entry to the end on {@code get} without allocating, so the hot path creates no garbage.
+     * Guarded by {@code this}.
+     */
+    private final LinkedHashMap<Integer, LockFile> open = new LinkedHashMap<>(64, 0.75f, true);
+
+    /** How many open lock files have no user; guarded by {@code this}. */
+    private int idle;
+
+    /** Written under {@code this}; volatile so that waiting threads notice it between attempts. */
+    private volatile boolean closed;
+
+    LockFiles(LockDirectory directory, String owner) {
+        this.directory = directory;
+        this.owner = owner;
+    }
+
+    /**
+     * Returns the open lock file of {@code id}, opening it if needed, and counts one more user, so
+     * that it stays open until {@link #unreserve} is called for it.
+     */
+    LockFile reserve(int id) {
+        synchronized (this) {
+            LockFile file = open.get(id);
+            if (file != null) {
+                claim(file);
+                return file;
+            }
+        }
+        // Opening (and maybe creating) the file is a system call; do it outside the monitor.
+        int fd = directory.openLockFile(id);
+        LockFile file;
+        synchronized (this) {
+            if (closed) {
+                file = null;
+            } else {
+                file = open.get(id);
+                if (file == null) {
+                    file = new LockFile(this, id, fd);
+                    open.put(id, file);
+                    file.users = 1;
+                    return file;
+                }
+                claim(file);
+            }
+        }
+        // Closed meanwhile, or another thread opened the same file first.
+        Libc.close(fd);
+        if (file == null) {
+            throw new ManagerClosedException(owner);
+        }
+        return file;
+    }
+
+    /** Returns the reserved lock file of {@code id}. */
+    synchronized LockFile reserved(int id) {
+        LockFile file = open.get(id);
+        if (file == null || file.users == 0) {
+            throw new IllegalStateException("Lock file " + id + " is not reserved; release() without acquire()");
+        }
+        return file;
+    }
+
+    private void claim(LockFile file) {
+        if (file.users++ == 0) {
+            idle--;
+        }
+    }
+
+    /**
+     * Counts one user less; a lock file nobody uses becomes idle, and beyond {@value #MAX_IDLE}
+     * idle ones the least recently used idle one is closed.
+     */
+    void unreserve(LockFile file) {
+        LockFile evicted = null;
+        synchronized (this) {
+            if (--file.users > 0) {
+                return;
+            }
+            idle++;
+            if (closed || idle > MAX_IDLE) {
+                evicted = closed ? file : eldestIdle();
+                open.remove(evicted.id);
+                idle--;
+            }
+        }
+        if (evicted != null) {
+            Libc.close(evicted.fd);
+        }
+    }
+
+    /** Returns the least recently used idle lock file; only files in use (at most one per waiting thread) come before it. */
+    private LockFile eldestIdle() {
+        for (LockFile file : open.values()) {
+            if (file.users == 0) {
+                return file;
+            }
+        }
+        throw new IllegalStateException("No idle lock file although " + idle + " are counted idle");
+    }
+
+    /** Returns how many lock files are open right now. */
+    synchronized int openCount() {
+        return open.size();
+    }
+
+    /** Closes the idle lock files; those still in use are closed when their last user leaves. */
+    void close() {
+        List<LockFile> toClose = new ArrayList<>();
+        synchronized (this) {
+            closed = true;
+            for (Iterator<LockFile> files = open.values().iterator(); files.hasNext(); ) {
+                LockFile file = files.next();
+                if (file.users == 0) {
+                    toClose.add(file);
+                    files.remove();
+                }
+            }
+            idle = 0;
+        }
+        for (LockFile file : toClose) {
+            Libc.close(file.fd);
+        }
+    }
+
+    /**
+     * One open lock file: its descriptor, and a mutex that lets only one thread of this manager at
+     * a time take the {@code flock}. Threads of one manager share the descriptor, and an {@code
+     * flock} does not exclude a second request through its own open file description, so without
+     * this mutex two threads of one manager would both "acquire" the lock. Threads of this manager
+     * wait on the mutex and are woken directly on release; only the one that owns the mutex waits
+     * for other processes.
+     */
+    static final class LockFile {
+
+        /** First pause between two attempts when another process holds the lock. */
+        static final long MIN_BACKOFF_NANOS = 20_000;
+
+        /** Longest pause between two attempts: bounds the hand-off delay from another process. */
+        static final long MAX_BACKOFF_NANOS = 1_000_000;
+
+        private final LockFiles files;
+
+        final int id;
+
+        final int fd;
+
+        /** Reservations; guarded by the owning {@link LockFiles}. */
+        int users;
+
+        /**
+         * Taken before the {@code flock} and released after it; a semaphore, not a lock, because
+         * the manager owns a held lock and any of its threads may unlock it.
+         */
+        private final Semaphore mutex = new Semaphore(1);
+
+        LockFile(LockFiles files, int id, int fd) {
+            this.files = files;
+            this.id = id;
+            this.fd = fd;
+        }
+
+        /**
+         * Takes the mutex, then the {@code flock}, within {@code timeoutNanos}; see {@link
+         * FileLock} for why the {@code flock} is tried, not waited for in the kernel.
+         */
+        boolean lock(long timeoutNanos, boolean forever) throws InterruptedException {
+            if (timeoutNanos == 0) {
+                if (!mutex.tryAcquire()) {
+                    return false;
+                }
+                if (tryFlock()) {
+                    return true;
+                }
+                mutex.release();
+                return false;
+            }
+            long deadline = System.nanoTime() + timeoutNanos;
+            if (forever) {
+                mutex.acquire();
+            } else if (!mutex.tryAcquire(timeoutNanos, TimeUnit.NANOSECONDS)) {
+                return false;
+            }
+            boolean locked = false;
+            try {
+                locked = awaitFlock(forever, deadline);
+                return locked;
+            } finally {
+                if (!locked) {
+                    mutex.release();
+                }
+            }
+        }
+
+        private boolean awaitFlock(boolean forever, long deadline) throws InterruptedException {
+            long backoff = MIN_BACKOFF_NANOS;
+            while (!tryFlock()) {
+                long pause = backoff;
+                if (!forever) {
+                    long remaining = deadline - System.nanoTime();
+                    if (remaining <= 0) {
+                        return false;
+                    }
+                    pause = Math.min(pause, remaining);
+                }
+                LockSupport.parkNanos(this, pause);
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                if (files.closed) {
+                    // The mutex is released on the way out, so the next waiter of this manager ends too.
+                    throw new ManagerClosedException(files.owner);
+                }
+                backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
+            }
+            return true;
+        }
+
+        private boolean tryFlock() {
+            while (Libc.flock(fd, LOCK_EX | LOCK_NB) != 0) {
+                int errno = Libc.errno();
+                if (errno == EWOULDBLOCK) {
+                    return false;
+                }
+                if (errno != EINTR) {
+                    throw LockDirectory.failure(
+                            errno, files.directory.path().resolve(LockDirectory.lockFileName(id)), "lock", "read");
+                }
+            }
+            return true;
+        }
+
+        /** Drops the {@code flock}, then lets the next thread of this manager in. */
+        void unlock() {
+            try {
+                if (Libc.flock(fd, LOCK_UN) != 0) {
+                    throw LockDirectory.failure(
+                            Libc.errno(),
+                            files.directory.path().resolve(LockDirectory.lockFileName(id)),
+                            "unlock",
+                            "read");
+                }
+            } finally {
+                mutex.release();
+            }
+        }
+    }
+}
