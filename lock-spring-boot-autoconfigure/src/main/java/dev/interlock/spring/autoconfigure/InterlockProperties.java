@@ -267,8 +267,17 @@ public class InterlockProperties {
          * Sets {@code interlock.shm.recovery-timeout}.
          *
          * @param recoveryTimeout the value
+         * @throws IllegalArgumentException if the duration is zero or negative
          */
         public void setRecoveryTimeout(@Nullable Duration recoveryTimeout) {
+            if (recoveryTimeout != null && (recoveryTimeout.isZero() || recoveryTimeout.isNegative())) {
+                throw new InvalidInterlockPropertyException(
+                        "interlock.shm.recovery-timeout",
+                        recoveryTimeout.toString(),
+                        "a waiter needs a positive time before it checks whether the holder died.",
+                        "Set interlock.shm.recovery-timeout to a positive duration such as 250ms, or remove it to"
+                                + " keep the backend's default.");
+            }
             this.recoveryTimeout = recoveryTimeout;
         }
 
