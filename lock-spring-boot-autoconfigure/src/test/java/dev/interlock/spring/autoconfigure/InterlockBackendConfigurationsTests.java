@@ -195,6 +195,35 @@ class InterlockBackendConfigurationsTests {
     }
 
     @Test
+    void shmBackendOnAnotherOperatingSystemShouldFailWithAnalysis() {
+        String os = System.getProperty("os.name");
+        // The backend reads os.name on every open; the test classes of this module run one at a time.
+        System.setProperty("os.name", "Mac OS X");
+        try {
+            contextRunner
+                    .withPropertyValues("interlock.backend=shm", "interlock.shm.path=" + segment)
+                    .run(context -> {
+                        FailureAnalysis analysis =
+                                new UnsupportedPlatformFailureAnalyzer().analyze(context.getStartupFailure());
+                        assertThat(analysis).isNotNull();
+                        assertThat(analysis.getDescription())
+                                .startsWith("The configured Interlock backend cannot run on Mac OS X ("
+                                        + System.getProperty("os.arch") + "): The shared-memory lock backend needs"
+                                        + " Linux");
+                        assertThat(analysis.getAction())
+                                .isEqualTo("Run the application on Linux (x86-64 or AArch64) for locks shared between"
+                                        + " processes. To develop or test on this platform, set"
+                                        + " interlock.backend=memory: the locks are then shared by the threads of this"
+                                        + " JVM only.");
+                    });
+        } finally {
+            System.setProperty("os.name", os);
+        }
+        assertThat(new UnsupportedPlatformFailureAnalyzer().analyze(new UnsupportedOperationException("other")))
+                .isNull();
+    }
+
+    @Test
     void fileBackendShouldOpenTheConfiguredDirectory() {
         Path directory = temp.resolve("locks");
         contextRunner
