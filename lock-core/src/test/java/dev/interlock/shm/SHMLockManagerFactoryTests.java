@@ -14,6 +14,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -149,6 +157,33 @@ class SHMLockManagerFactoryTests {
         }
         assertThat(SHMLockManager.unlink(segment)).isTrue();
         assertThat(SHMLockManager.unlink(segment)).isFalse();
+    }
+
+    @Test
+    void concurrentOpenOrCreateShouldAllAttachToOneSegment() throws Exception {
+        int racers = 4;
+        ExecutorService pool = Executors.newFixedThreadPool(racers);
+        List<SHMLockManager> managers = new CopyOnWriteArrayList<>();
+        try {
+            CyclicBarrier start = new CyclicBarrier(racers);
+            List<Future<SHMLockManager>> opened = new ArrayList<>();
+            for (int i = 0; i < racers; i++) {
+                opened.add(pool.submit(() -> {
+                    start.await(20, TimeUnit.SECONDS);
+                    return SHMLockManager.openOrCreate(segment, 64);
+                }));
+            }
+            for (Future<SHMLockManager> manager : opened) {
+                managers.add(manager.get(20, TimeUnit.SECONDS));
+            }
+            managers.get(0).allocateLock();
+            for (SHMLockManager manager : managers) {
+                assertThat(manager.allocatedLocks()).isEqualTo(1);
+            }
+        } finally {
+            managers.forEach(SHMLockManager::close);
+            pool.shutdownNow();
+        }
     }
 
     @Test
