@@ -182,8 +182,8 @@ public class InterlockProperties {
         private Set<PosixFilePermission> permissions = PosixModes.parse("interlock.shm.mode", DEFAULT_MODE);
 
         /**
-         * How long a waiter lets a lock stay held by a holder before checking whether the holder
-         * died, to take the lock over. Defaults to the backend's own bound.
+         * Longest time a waiter takes to notice that the lock's holder died and take the lock
+         * over. Defaults to the backend's bound (250 ms).
          */
         private @Nullable Duration recoveryTimeout;
 
