@@ -97,7 +97,9 @@ final class NativeCalls {
                 return 98;
             default:
                 throw new UnsupportedOperationException("The shared-memory lock backend supports x86-64 and AArch64"
-                        + " Linux, but this is " + arch + "; use the file backend (dev.interlock.file) here");
+                        + " Linux, but this is " + arch
+                        + "; the file backend has the same limit, so run on one of those"
+                        + " architectures");
         }
     }
 
