@@ -11,7 +11,8 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.concurrent.locks.AbstractQueuedSynchronizer;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -47,7 +48,8 @@ final class LockFiles {
     /** How many open lock files have no user; guarded by {@code this}. */
     private int idle;
 
-    private boolean closed;
+    /** Written under {@code this}; volatile so that waiting threads notice it between attempts. */
+    private volatile boolean closed;
 
     LockFiles(LockDirectory directory, String owner) {
         this.directory = directory;
@@ -187,7 +189,11 @@ final class LockFiles {
         /** Reservations; guarded by the owning {@link LockFiles}. */
         int users;
 
-        private final Mutex mutex = new Mutex();
+        /**
+         * Taken before the {@code flock} and released after it; a semaphore, not a lock, because
+         * the manager owns a held lock and any of its threads may unlock it.
+         */
+        private final Semaphore mutex = new Semaphore(1);
 
         LockFile(LockFiles files, int id, int fd) {
             this.files = files;
@@ -201,19 +207,19 @@ final class LockFiles {
          */
         boolean lock(long timeoutNanos, boolean forever) throws InterruptedException {
             if (timeoutNanos == 0) {
-                if (!mutex.tryAcquire(1)) {
+                if (!mutex.tryAcquire()) {
                     return false;
                 }
                 if (tryFlock()) {
                     return true;
                 }
-                mutex.release(1);
+                mutex.release();
                 return false;
             }
             long deadline = System.nanoTime() + timeoutNanos;
             if (forever) {
-                mutex.acquireInterruptibly(1);
-            } else if (!mutex.tryAcquireNanos(1, timeoutNanos)) {
+                mutex.acquire();
+            } else if (!mutex.tryAcquire(timeoutNanos, TimeUnit.NANOSECONDS)) {
                 return false;
             }
             boolean locked = false;
@@ -222,7 +228,7 @@ final class LockFiles {
                 return locked;
             } finally {
                 if (!locked) {
-                    mutex.release(1);
+                    mutex.release();
                 }
             }
         }
@@ -241,6 +247,10 @@ final class LockFiles {
                 LockSupport.parkNanos(this, pause);
                 if (Thread.interrupted()) {
                     throw new InterruptedException();
+                }
+                if (files.closed) {
+                    // The mutex is released on the way out, so the next waiter of this manager ends too.
+                    throw new ManagerClosedException(files.owner);
                 }
                 backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
             }
@@ -272,25 +282,8 @@ final class LockFiles {
                             "read");
                 }
             } finally {
-                mutex.release(1);
+                mutex.release();
             }
-        }
-    }
-
-    /** A non-reentrant binary semaphore: state 0 is free, 1 is taken, by any thread, released by any. */
-    private static final class Mutex extends AbstractQueuedSynchronizer {
-
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean tryAcquire(int ignored) {
-            return compareAndSetState(0, 1);
-        }
-
-        @Override
-        protected boolean tryRelease(int ignored) {
-            setState(0);
-            return true;
         }
     }
 }

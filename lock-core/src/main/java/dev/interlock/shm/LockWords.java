@@ -155,7 +155,9 @@ final class LockWords {
                 }
                 long remaining = forever ? Long.MAX_VALUE : timeoutNanos - (now - start);
                 if (remaining <= 0) {
-                    return false;
+                    // A short tryLock(timeout) may end before the first periodic check: check
+                    // once here, or a dead holder would make it fail forever.
+                    return recoverIfDead(record, id, word);
                 }
                 if (Thread.interrupted()) {
                     throw new InterruptedException("Interrupted while waiting for lock " + id);

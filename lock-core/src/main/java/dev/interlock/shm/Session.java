@@ -21,6 +21,9 @@ import org.jspecify.annotations.Nullable;
  */
 final class Session {
 
+    /** Marks a slot token whose session is still being set up; never equal to a lock word's token. */
+    private static final int CLAIMING_BIT = 1 << 31;
+
     private final ShmSegment segment;
 
     private final int fd;
@@ -59,13 +62,15 @@ final class Session {
     static Session claim(String path, ShmSegment segment, int fd, long aliveCacheNanos) {
         for (int slot = 0; slot < ShmLayout.OWNER_SLOTS; slot++) {
             int offset = ShmLayout.ownerSlotOffset(slot);
-            if (tryLockSlot(fd, offset)) {
-                int previous = segment.intAcquire(offset + ShmLayout.SLOT_TOKEN_OFFSET);
+            if (tryLockSlot(path, fd, offset)) {
+                int previous = segment.intAcquire(offset + ShmLayout.SLOT_TOKEN_OFFSET) & ~CLAIMING_BIT;
                 int generation = (previous >>> ShmLayout.SLOT_BITS) % ShmLayout.MAX_GENERATION + 1;
                 int token = generation << ShmLayout.SLOT_BITS | slot;
-                // Token 0 first, new token last (all release stores): a reader that sees the same
-                // token before and after reading the pid knows the pid belongs to that token.
-                segment.intRelease(offset + ShmLayout.SLOT_TOKEN_OFFSET, 0);
+                // The new token marked as claiming first, the plain token last (all release
+                // stores): a reader that sees the same token before and after reading the pid knows
+                // the pid is that token's; and a claimant killed half-way still advanced the
+                // generation, so no later session can get a dead session's token back.
+                segment.intRelease(offset + ShmLayout.SLOT_TOKEN_OFFSET, token | CLAIMING_BIT);
                 segment.intRelease(offset + ShmLayout.SLOT_PID_OFFSET, (int)
                         ProcessHandle.current().pid());
                 segment.longRelease(offset + ShmLayout.SLOT_ATTACHED_OFFSET, System.currentTimeMillis());
@@ -80,7 +85,7 @@ final class Session {
                         + " needed (one per process is enough)");
     }
 
-    private static boolean tryLockSlot(int fd, int offset) {
+    private static boolean tryLockSlot(String path, int fd, int offset) {
         try {
             NativeCalls.ofdLock(fd, NativeCalls.F_OFD_SETLK, NativeCalls.F_WRLCK, offset);
             return true;
@@ -88,7 +93,12 @@ final class Session {
             if (ex.getErrorCode() == NativeCalls.EAGAIN || ex.getErrorCode() == NativeCalls.EACCES) {
                 return false;
             }
-            throw ex;
+            throw new LockStorageException(
+                    path,
+                    "Cannot take the liveness lock of an owner slot in shared-memory segment " + path
+                            + ": fcntl(F_OFD_SETLK) failed with errno " + ex.getErrorCode() + " (" + ex.getMessage()
+                            + "); the shared-memory backend needs open-file-description locks (Linux 3.15 or later)",
+                    ex);
         }
     }
 

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
 import dev.interlock.LockStorageException;
 import dev.interlock.Locker;
 import dev.interlock.Manager;
+import dev.interlock.ManagerClosedException;
 import dev.interlock.testing.LockManagerContractTests;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -130,6 +131,47 @@ class FileLockManagerTests extends LockManagerContractTests {
             assertThat(mine.tryLock()).isFalse();
             theirs.unlock();
         }
+    }
+
+    @Test
+    void closeShouldEndWaitsForALockHeldElsewhere() throws Exception {
+        try (Manager other = FileLockManager.open(fileManager().directory())) {
+            other.retrieveLock(0).lock();
+            List<Thread> waiters = new ArrayList<>();
+            List<CompletableFuture<String>> outcomes = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                CompletableFuture<String> outcome = new CompletableFuture<>();
+                Thread waiter = new Thread(() -> {
+                    try {
+                        manager.retrieveLock(0).lock();
+                        outcome.complete("acquired");
+                    } catch (ManagerClosedException ex) {
+                        outcome.complete("closed");
+                    }
+                });
+                waiter.setDaemon(true);
+                waiter.start();
+                waiters.add(waiter);
+                outcomes.add(outcome);
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!waiters.stream().allMatch(FileLockManagerTests::isWaiting) && System.nanoTime() < deadline) {
+                Thread.yield();
+            }
+            assertThat(waiters).allMatch(FileLockManagerTests::isWaiting, "waiting for lock 0");
+            manager.close();
+            for (CompletableFuture<String> outcome : outcomes) {
+                assertThat(outcome.get(20, TimeUnit.SECONDS)).isEqualTo("closed");
+            }
+            assertThat(other.retrieveLock(0).tryLock())
+                    .as("still held by the other manager")
+                    .isFalse();
+            other.retrieveLock(0).unlock();
+        }
+    }
+
+    private static boolean isWaiting(Thread thread) {
+        return thread.getState() == Thread.State.WAITING || thread.getState() == Thread.State.TIMED_WAITING;
     }
 
     @Test

@@ -14,6 +14,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -152,6 +160,33 @@ class SHMLockManagerFactoryTests {
     }
 
     @Test
+    void concurrentOpenOrCreateShouldAllAttachToOneSegment() throws Exception {
+        int racers = 4;
+        ExecutorService pool = Executors.newFixedThreadPool(racers);
+        List<SHMLockManager> managers = new CopyOnWriteArrayList<>();
+        try {
+            CyclicBarrier start = new CyclicBarrier(racers);
+            List<Future<SHMLockManager>> opened = new ArrayList<>();
+            for (int i = 0; i < racers; i++) {
+                opened.add(pool.submit(() -> {
+                    start.await(20, TimeUnit.SECONDS);
+                    return SHMLockManager.openOrCreate(segment, 64);
+                }));
+            }
+            for (Future<SHMLockManager> manager : opened) {
+                managers.add(manager.get(20, TimeUnit.SECONDS));
+            }
+            managers.get(0).allocateLock();
+            for (SHMLockManager manager : managers) {
+                assertThat(manager.allocatedLocks()).isEqualTo(1);
+            }
+        } finally {
+            managers.forEach(SHMLockManager::close);
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void createShouldSetTheModeRegardlessOfUmask() throws IOException {
         SHMLockManager.create(segment, 64).close();
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
@@ -274,7 +309,7 @@ class SHMLockManagerFactoryTests {
     }
 
     @Test
-    void factoriesOnAnotherOperatingSystemShouldFailAtOncePointingToTheFileBackend() {
+    void factoriesOnAnotherOperatingSystemShouldFailAtOnceSayingWhatWorksThere() {
         String actual = System.getProperty("os.name");
         System.setProperty("os.name", "Mac OS X");
         try {
@@ -282,7 +317,7 @@ class SHMLockManagerFactoryTests {
                     .isThrownBy(() -> SHMLockManager.openOrCreate(segment, 64))
                     .withMessageContaining("needs Linux")
                     .withMessageContaining("but this is Mac OS X")
-                    .withMessageContaining("use the file backend");
+                    .withMessageContaining("only the single-process InMemoryManager");
         } finally {
             System.setProperty("os.name", actual);
         }

@@ -108,6 +108,32 @@ class SHMLockRecoveryTests {
     }
 
     @Test
+    void shortTimedTryLockShouldRecoverDeadHolderBeforeGivingUp() throws InterruptedException {
+        TestSegments.writeInt(segment, layout.recordOffset(10), DEAD_TOKEN | ShmLayout.WAITERS_BIT);
+        Locker locker = manager.retrieveLock(10);
+        assertThat(locker.tryLock(Duration.ofMillis(1))).isTrue();
+        assertThat(recovered).extracting(HeldLock::id).containsExactly(10);
+        locker.unlock();
+    }
+
+    @Test
+    void managerKilledWhileClaimingASlotShouldNotHandItsDeadTokenToTheNextClaimant() {
+        int deadInSlotOne = 1 << ShmLayout.SLOT_BITS | 1;
+        // Slot 1's holder died holding lock 12; a claimant of slot 1 was killed half-way.
+        TestSegments.writeInt(segment, layout.recordOffset(12), deadInSlotOne);
+        TestSegments.writeInt(
+                segment, ShmLayout.ownerSlotOffset(1) + ShmLayout.SLOT_TOKEN_OFFSET, deadInSlotOne | 1 << 31);
+        try (SHMLockManager next = SHMLockManager.open(segment, 64, options())) {
+            assertThat(next.slot()).isEqualTo(1);
+            assertThat(next.retrieveLock(12).tryLock())
+                    .as("the dead token is not the new session's")
+                    .isTrue();
+            next.retrieveLock(12).unlock();
+        }
+        assertThat(recovered).extracting(HeldLock::id).containsExactly(12);
+    }
+
+    @Test
     void allocatorOfDeadHolderShouldBeTakenOverAndHalfWrittenStateRepaired() {
         manager.allocateLock();
         manager.allocateLock();

@@ -1,6 +1,7 @@
 package dev.interlock.spring.actuate;
 
 import dev.interlock.Manager;
+import java.util.Objects;
 import java.util.OptionalInt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,8 +37,8 @@ public class InterlockHealthIndicator extends AbstractHealthIndicator {
      */
     public InterlockHealthIndicator(Manager manager, String backend, int minAvailable) {
         super("Interlock lock manager health check failed");
-        this.manager = manager;
-        this.backend = backend;
+        this.manager = Objects.requireNonNull(manager, "manager");
+        this.backend = Objects.requireNonNull(backend, "backend");
         this.minAvailable = minAvailable;
     }
 

@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.OptionalInt;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
@@ -62,8 +63,8 @@ public class LocksEndpoint {
     }
 
     LocksEndpoint(Manager manager, String backend, boolean freeAllEnabled, Clock clock) {
-        this.manager = manager;
-        this.backend = backend;
+        this.manager = Objects.requireNonNull(manager, "manager");
+        this.backend = Objects.requireNonNull(backend, "backend");
         this.freeAllEnabled = freeAllEnabled;
         this.clock = clock;
     }

@@ -31,6 +31,10 @@ final class InterlockBackendConfigurations {
 
     private static final Logger logger = LoggerFactory.getLogger(InterlockBackendConfigurations.class);
 
+    /** What to do about a mode the backend rejects; PROPERTY stands for the property's name. */
+    private static final String MODE_ACTION =
+            "Set PROPERTY to a mode such as 600 or 660, or remove it to keep the default (600).";
+
     private InterlockBackendConfigurations() {}
 
     @Configuration(proxyBeanMethods = false)
@@ -43,9 +47,17 @@ final class InterlockBackendConfigurations {
                 InterlockProperties properties, Environment environment, ObjectProvider<RecoveryListener> listeners) {
             InterlockProperties.Shm shm = properties.getShm();
             String path = (shm.getPath() != null) ? shm.getPath() : DefaultStorageNames.shmPath(environment);
-            SHMLockManager.Options options = modeOption(
+            int numLocks = shm.getNumLocks();
+            checked(
+                    "interlock.shm.num-locks",
+                    Integer.toString(numLocks),
+                    "Set interlock.shm.num-locks to a count in that range, or remove it to use the default ("
+                            + InterlockProperties.DEFAULT_NUM_LOCKS + ").",
+                    () -> SHMLockManager.roundedLockCount(numLocks));
+            SHMLockManager.Options options = checked(
                             "interlock.shm.mode",
                             shm.getMode(),
+                            MODE_ACTION.replace("PROPERTY", "interlock.shm.mode"),
                             () -> SHMLockManager.Options.defaults().withMode(shm.permissions()))
                     .withAllowForeignOwner(shm.isAllowForeignOwner())
                     .withRecoveryListener(allOf(listeners.orderedStream().toList()));
@@ -53,7 +65,14 @@ final class InterlockBackendConfigurations {
             if (recoveryTimeout != null) {
                 options = options.withRecoveryTimeout(recoveryTimeout);
             }
-            SHMLockManager manager = SHMLockManager.openOrCreate(path, shm.getNumLocks(), options);
+            SHMLockManager.Options opened = options;
+            // Count and mode are checked above, so an IllegalArgumentException here is about the name.
+            SHMLockManager manager = checked(
+                    "interlock.shm.path",
+                    path,
+                    "Set interlock.shm.path to a name such as /interlock-orders, or remove it to use the default"
+                            + " derived from the user and spring.application.name.",
+                    () -> SHMLockManager.openOrCreate(path, numLocks, opened));
             logger.info("Interlock uses {}", manager);
             return manager;
         }
@@ -87,9 +106,10 @@ final class InterlockBackendConfigurations {
             Path directory = (file.getDirectory() != null)
                     ? file.getDirectory()
                     : DefaultStorageNames.fileDirectory(environment);
-            FileLockManager.Options options = modeOption(
+            FileLockManager.Options options = checked(
                             "interlock.file.mode",
                             file.getMode(),
+                            MODE_ACTION.replace("PROPERTY", "interlock.file.mode"),
                             () -> FileLockManager.Options.defaults().withMode(file.permissions()))
                     .withAllowForeignOwner(file.isAllowForeignOwner());
             FileLockManager manager = FileLockManager.openOrCreate(directory, options);
@@ -110,18 +130,15 @@ final class InterlockBackendConfigurations {
     }
 
     /**
-     * Applies a mode that parsed but that the backend rejects (no owner read and write, execute
-     * bits), reporting it as an invalid property rather than a bare IllegalArgumentException.
+     * Runs a backend step that validates a property's value, reporting its rejection as an
+     * invalid property, with the backend's own explanation, rather than as a bare
+     * IllegalArgumentException in a bean creation failure.
      */
-    private static <T> T modeOption(String property, String value, Supplier<T> options) {
+    private static <T> T checked(String property, String value, String action, Supplier<T> step) {
         try {
-            return options.get();
+            return step.get();
         } catch (IllegalArgumentException ex) {
-            throw new InvalidInterlockPropertyException(
-                    property,
-                    value,
-                    ex.getMessage() + ".",
-                    "Set " + property + " to a mode such as 600 or 660, or remove it to keep the default (600).");
+            throw new InvalidInterlockPropertyException(property, value, ex.getMessage() + ".", action);
         }
     }
 }

@@ -182,8 +182,8 @@ public class InterlockProperties {
         private Set<PosixFilePermission> permissions = PosixModes.parse("interlock.shm.mode", DEFAULT_MODE);
 
         /**
-         * How long a waiter lets a lock stay held by a holder before checking whether the holder
-         * died, to take the lock over. Defaults to the backend's own bound.
+         * Longest time a waiter takes to notice that the lock's holder died and take the lock
+         * over. Defaults to the backend's bound (250 ms).
          */
         private @Nullable Duration recoveryTimeout;
 
@@ -267,8 +267,17 @@ public class InterlockProperties {
          * Sets {@code interlock.shm.recovery-timeout}.
          *
          * @param recoveryTimeout the value
+         * @throws IllegalArgumentException if the duration is zero or negative
          */
         public void setRecoveryTimeout(@Nullable Duration recoveryTimeout) {
+            if (recoveryTimeout != null && (recoveryTimeout.isZero() || recoveryTimeout.isNegative())) {
+                throw new InvalidInterlockPropertyException(
+                        "interlock.shm.recovery-timeout",
+                        recoveryTimeout.toString(),
+                        "a waiter needs a positive time before it checks whether the holder died.",
+                        "Set interlock.shm.recovery-timeout to a positive duration such as 250ms, or remove it to"
+                                + " keep the backend's default.");
+            }
             this.recoveryTimeout = recoveryTimeout;
         }
 

@@ -147,6 +147,83 @@ class InterlockBackendConfigurationsTests {
     }
 
     @Test
+    void invalidShmPathShouldFailWithAnalysis() {
+        contextRunner.withPropertyValues("interlock.shm.path=no-slash").run(context -> {
+            FailureAnalysis analysis =
+                    new InvalidInterlockPropertyFailureAnalyzer().analyze(context.getStartupFailure());
+            assertThat(analysis).isNotNull();
+            assertThat(analysis.getDescription())
+                    .isEqualTo("Invalid value 'no-slash' for property 'interlock.shm.path': Invalid shared-memory"
+                            + " segment name 'no-slash': it must start with '/'; a POSIX shared-memory name is one"
+                            + " leading '/' followed by 1 to 254 characters other than '/' and NUL, and not '.' or"
+                            + " '..', for example \"/interlock\".");
+            assertThat(analysis.getAction())
+                    .isEqualTo("Set interlock.shm.path to a name such as /interlock-orders, or remove it to use the"
+                            + " default derived from the user and spring.application.name.");
+        });
+    }
+
+    @Test
+    void tooManyShmLocksShouldFailWithAnalysis() {
+        contextRunner
+                .withPropertyValues("interlock.shm.path=" + segment, "interlock.shm.num-locks=2000000")
+                .run(context -> {
+                    FailureAnalysis analysis =
+                            new InvalidInterlockPropertyFailureAnalyzer().analyze(context.getStartupFailure());
+                    assertThat(analysis).isNotNull();
+                    assertThat(analysis.getDescription())
+                            .isEqualTo("Invalid value '2000000' for property 'interlock.shm.num-locks': A shared-memory"
+                                    + " lock segment needs 1 to 1048576 locks, but 2000000 were requested; pass a lock"
+                                    + " count in that range (it is rounded up to a multiple of 64).");
+                    assertThat(Path.of("/dev/shm" + segment)).doesNotExist();
+                });
+    }
+
+    @Test
+    void zeroRecoveryTimeoutShouldFailWithAnalysis() {
+        contextRunner
+                .withPropertyValues("interlock.shm.path=" + segment, "interlock.shm.recovery-timeout=0s")
+                .run(context -> {
+                    FailureAnalysis analysis =
+                            new InvalidInterlockPropertyFailureAnalyzer().analyze(context.getStartupFailure());
+                    assertThat(analysis).isNotNull();
+                    assertThat(analysis.getDescription())
+                            .isEqualTo("Invalid value 'PT0S' for property 'interlock.shm.recovery-timeout' (from"
+                                    + " \"interlock.shm.recovery-timeout\" from property source \"test\"): a waiter"
+                                    + " needs a positive time before it checks whether the holder died.");
+                });
+    }
+
+    @Test
+    void shmBackendOnAnotherOperatingSystemShouldFailWithAnalysis() {
+        String os = System.getProperty("os.name");
+        // The backend reads os.name on every open; the test classes of this module run one at a time.
+        System.setProperty("os.name", "Mac OS X");
+        try {
+            contextRunner
+                    .withPropertyValues("interlock.backend=shm", "interlock.shm.path=" + segment)
+                    .run(context -> {
+                        FailureAnalysis analysis =
+                                new UnsupportedPlatformFailureAnalyzer().analyze(context.getStartupFailure());
+                        assertThat(analysis).isNotNull();
+                        assertThat(analysis.getDescription())
+                                .startsWith("The configured Interlock backend cannot run on Mac OS X ("
+                                        + System.getProperty("os.arch") + "): The shared-memory lock backend needs"
+                                        + " Linux");
+                        assertThat(analysis.getAction())
+                                .isEqualTo("Run the application on Linux (x86-64 or AArch64) for locks shared between"
+                                        + " processes. To develop or test on this platform, set"
+                                        + " interlock.backend=memory: the locks are then shared by the threads of this"
+                                        + " JVM only.");
+                    });
+        } finally {
+            System.setProperty("os.name", os);
+        }
+        assertThat(new UnsupportedPlatformFailureAnalyzer().analyze(new UnsupportedOperationException("other")))
+                .isNull();
+    }
+
+    @Test
     void fileBackendShouldOpenTheConfiguredDirectory() {
         Path directory = temp.resolve("locks");
         contextRunner
