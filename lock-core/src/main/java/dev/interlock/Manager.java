@@ -115,9 +115,11 @@ public interface Manager extends AutoCloseable {
     /**
      * Returns every name bound by {@link #namedLock(String)} with its lock ID, by any process using
      * the same storage, sorted by name ({@link String#compareTo natural order}). The bindings are
-     * read without taking any lock and without allocating anything, so the snapshot may be stale
-     * by the time it is returned: a name bound or freed during the call may be missing or still
-     * listed, but every entry was a binding at some moment during the call.
+     * read without allocating anything and without taking any lock (the one exception: the file
+     * backend, when another process changed its name log, keeps writers of that log out with a
+     * shared lock while it re-reads it). The snapshot may be stale by the time it is returned: a
+     * name bound or freed during the call may be missing or still listed, but every entry was a
+     * binding at some moment during the call.
      *
      * @return an unmodifiable map from name to lock ID; empty when no name is bound
      * @throws UnsupportedOperationException if this manager cannot list its names (the default, for
