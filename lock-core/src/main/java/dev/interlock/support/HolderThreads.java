@@ -39,36 +39,67 @@ abstract sealed class HolderThreads {
     /** Returns the IDs held right now, ascending. */
     abstract int[] heldIds();
 
-    private static final class Bounded extends HolderThreads {
+    /**
+     * An array with the entries of neighbouring IDs at least {@code SPREAD - 1} slots apart (over
+     * 120 bytes, and {@value #SPREAD} slots within a column): consecutive IDs
+     * are the ones applications use together (allocation hands out the lowest free ID), and
+     * side by side they would share a cache line (and the adjacent-line prefetcher's 128-byte
+     * pair), so threads working on different locks would slow each other down. The array is
+     * viewed as {@code SPREAD} columns of {@code rows} entries; ID {@code id} sits in row {@code
+     * id % rows} of column {@code id / rows}, computed with a mask and a shift because both are
+     * powers of two. The array is at most twice as long as needed.
+     */
+    static final class Bounded extends HolderThreads {
+
+        /** Entries per 128 bytes with 4-byte compressed references; wider without them is fine too. */
+        private static final int SPREAD = 32;
+
+        private static final int SPREAD_SHIFT = Integer.numberOfTrailingZeros(SPREAD);
+
+        private final int numLocks;
+
+        private final int rowMask;
+
+        private final int rowShift;
 
         private final AtomicReferenceArray<@Nullable Thread> holders;
 
         Bounded(int numLocks) {
-            this.holders = new AtomicReferenceArray<>(numLocks);
+            int rowsNeeded = (numLocks - 1) / SPREAD + 1;
+            int rows = rowsNeeded == 1 ? 1 : Integer.highestOneBit(rowsNeeded - 1) << 1;
+            this.numLocks = numLocks;
+            this.rowMask = rows - 1;
+            this.rowShift = Integer.numberOfTrailingZeros(rows);
+            this.holders = new AtomicReferenceArray<>(rows * SPREAD);
+        }
+
+        /** The array index of {@code id}'s entry. */
+        int slot(int id) {
+            return ((id & rowMask) << SPREAD_SHIFT) | (id >>> rowShift);
         }
 
         @Override
         @Nullable
         Thread get(int id) {
-            return holders.get(id);
+            return holders.get(slot(id));
         }
 
         @Override
         void set(int id, Thread thread) {
-            holders.set(id, thread);
+            holders.set(slot(id), thread);
         }
 
         @Override
         boolean clear(int id, Thread expected) {
-            return holders.compareAndSet(id, expected, null);
+            return holders.compareAndSet(slot(id), expected, null);
         }
 
         @Override
         int[] heldIds() {
             int[] ids = new int[8];
             int count = 0;
-            for (int id = 0; id < holders.length(); id++) {
-                if (holders.get(id) != null) {
+            for (int id = 0; id < numLocks; id++) {
+                if (get(id) != null) {
                     if (count == ids.length) {
                         ids = Arrays.copyOf(ids, count * 2);
                     }
