@@ -1,0 +1,109 @@
+package dev.interlock.benchmarks;
+
+import dev.interlock.Manager;
+import dev.interlock.memory.InMemoryManager;
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The lock managers under test. Each creates fresh storage in a location of its own (so that
+ * benchmarks never meet each other's locks) and, when it is multiprocess, reopens that storage in
+ * another process from its location.
+ *
+ * @author Interlock team
+ * @since 0.1.0
+ */
+public enum Backend {
+
+    /** {@link InMemoryManager}: locks of one JVM, the cost of the shared semantics alone. */
+    MEMORY(true, false) {
+        @Override
+        BenchmarkStorage create(int numLocks) {
+            return new BenchmarkStorage(InMemoryManager.create(numLocks), "memory", () -> {});
+        }
+
+        @Override
+        Manager open(String location, int numLocks) {
+            throw new UnsupportedOperationException("In-memory locks live in one JVM, so " + location
+                    + " cannot be opened from another process; benchmark MEMORY with one process only");
+        }
+    };
+
+    private static final AtomicInteger SEQUENCE = new AtomicInteger();
+
+    private final boolean bounded;
+
+    private final boolean multiprocess;
+
+    Backend(boolean bounded, boolean multiprocess) {
+        this.bounded = bounded;
+        this.multiprocess = multiprocess;
+    }
+
+    /**
+     * Returns whether the backend has a fixed lock count, so that allocation can run out.
+     *
+     * @return {@code true} for a fixed capacity
+     */
+    public boolean bounded() {
+        return bounded;
+    }
+
+    /**
+     * Returns whether other processes can open this backend's storage.
+     *
+     * @return {@code true} for a multiprocess backend
+     */
+    public boolean multiprocess() {
+        return multiprocess;
+    }
+
+    /**
+     * Creates fresh storage with {@code numLocks} locks (backends without a fixed count ignore it)
+     * in a location no other benchmark uses.
+     *
+     * @param numLocks the lock count
+     * @return the storage, which removes itself when closed
+     * @throws IOException if the storage cannot be created
+     */
+    abstract BenchmarkStorage create(int numLocks) throws IOException;
+
+    /**
+     * Opens storage that another process created with {@link #create(int)}.
+     *
+     * @param location the storage's {@link BenchmarkStorage#location()}
+     * @param numLocks the lock count it was created with
+     * @return a manager over that storage
+     * @throws IOException if the storage cannot be opened
+     * @throws UnsupportedOperationException if the backend is not multiprocess
+     */
+    abstract Manager open(String location, int numLocks) throws IOException;
+
+    /**
+     * Creates fresh storage; public entry point for the multi-process benchmark's parent.
+     *
+     * @param numLocks the lock count
+     * @return the storage
+     * @throws IOException if the storage cannot be created
+     */
+    public BenchmarkStorage createStorage(int numLocks) throws IOException {
+        return create(numLocks);
+    }
+
+    /**
+     * Opens storage created by another process; public entry point for the benchmark's children.
+     *
+     * @param location the storage's location
+     * @param numLocks the lock count it was created with
+     * @return a manager over that storage
+     * @throws IOException if the storage cannot be opened
+     */
+    public Manager openStorage(String location, int numLocks) throws IOException {
+        return open(location, numLocks);
+    }
+
+    /** Returns a name unique to this process and call, for segments and directories. */
+    static String uniqueName() {
+        return "interlock-bench-" + ProcessHandle.current().pid() + "-" + SEQUENCE.incrementAndGet();
+    }
+}
