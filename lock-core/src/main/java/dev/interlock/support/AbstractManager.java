@@ -182,13 +182,17 @@ public abstract class AbstractManager implements Manager {
         }
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
-            boolean unpaired = Character.isHighSurrogate(c)
-                    ? i + 1 == name.length() || !Character.isLowSurrogate(name.charAt(++i))
-                    : Character.isLowSurrogate(c);
+            boolean pairedHigh = Character.isHighSurrogate(c)
+                    && i + 1 < name.length()
+                    && Character.isLowSurrogate(name.charAt(i + 1));
+            boolean unpaired = !pairedHigh && Character.isSurrogate(c);
             if (unpaired || Character.isISOControl(c)) {
                 throw new IllegalArgumentException(String.format(
                         "Lock name must be Unicode text, but has %s U+%04X at index %d; remove it from the name",
                         unpaired ? "an unpaired surrogate" : "the control character", (int) c, i));
+            }
+            if (pairedHigh) {
+                i++;
             }
         }
     }

@@ -1,0 +1,264 @@
+package dev.interlock.shm;
+
+import dev.interlock.ManagerClosedException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The lock algorithm on the lock words of one segment, for one manager instance (section 6 of
+ * {@code docs/shm-layout.md}). Used for every lock record, including the allocator's.
+ *
+ * <ul>
+ *   <li>Uncontended: acquire is one compare-and-set {@code 0 -> token}, release one
+ *       compare-and-exchange {@code token -> 0}; no system call, no allocation.
+ *   <li>Contended: a short bounded spin, then the waiter sets {@link ShmLayout#WAITERS_BIT} and
+ *       sleeps in {@code futex(FUTEX_WAIT)} on the word, in slices so that it checks the holder's
+ *       liveness every {@code recoveryTimeout / 4}. A release that sees the waiters bit wakes one
+ *       sleeper. A waiter that takes the lock keeps the bit set, because others may still sleep.
+ *   <li>Dead holder: the waiter takes the lock over with a compare-and-set from the exact dead
+ *       word, so exactly one recoverer wins, and reports it.
+ *   <li>Virtual threads never sleep in the kernel: they park in this JVM (freeing their carrier)
+ *       on a per-lock queue that releases from this manager unpark, and poll at most {@value
+ *       #MAX_VIRTUAL_PARK_MICROS} µs apart for releases by other processes.
+ * </ul>
+ *
+ * @author Interlock team
+ */
+final class LockWords {
+
+    /** Spin iterations before sleeping: long enough for a short critical section on another core. */
+    private static final int SPIN_LIMIT = 100;
+
+    private static final long MIN_VIRTUAL_PARK_MICROS = 20;
+
+    private static final long MAX_VIRTUAL_PARK_MICROS = 1000;
+
+    /** {@code Thread::isVirtual} on JDK 21+, or null on 17: compiled against 17, found at run time. */
+    private static final @Nullable MethodHandle IS_VIRTUAL = findIsVirtual();
+
+    /** Told about every recovery; the manager logs it and notifies its listener. */
+    interface RecoveryReporter {
+
+        /**
+         * Reports that lock {@code id} (-1 for the allocator) was taken over from a dead holder.
+         *
+         * @param deadToken the dead holder's session token
+         * @param deadPid its pid, if its owner slot still showed it
+         * @param heldSinceMillis when it acquired the lock (epoch millis), or 0 if unknown
+         */
+        void recovered(int id, int deadToken, OptionalLong deadPid, long heldSinceMillis);
+    }
+
+    private final ShmSegment segment;
+
+    private final Session session;
+
+    private final int token;
+
+    private final long livenessCheckNanos;
+
+    private final RecoveryReporter reporter;
+
+    private final SHMLockManager manager;
+
+    /** Virtual threads waiting per lock ID in this manager, created on first contention. */
+    private final AtomicReferenceArray<@Nullable ConcurrentLinkedQueue<Thread>> parked;
+
+    LockWords(
+            ShmSegment segment,
+            Session session,
+            int lockCount,
+            long recoveryTimeoutNanos,
+            RecoveryReporter reporter,
+            SHMLockManager manager) {
+        this.segment = segment;
+        this.session = session;
+        this.token = session.token();
+        this.livenessCheckNanos = Math.max(1, recoveryTimeoutNanos / 4);
+        this.reporter = reporter;
+        this.manager = manager;
+        this.parked = new AtomicReferenceArray<>(lockCount);
+    }
+
+    /**
+     * Acquires the lock whose record is at {@code record}; see {@code AbstractLocker#acquire}.
+     *
+     * @param id the lock ID, or -1 for the allocator lock
+     */
+    boolean acquire(int record, int id, long timeoutNanos) throws InterruptedException {
+        if (segment.compareAndSetInt(record, 0, token)) {
+            stampHeldSince(record);
+            return true;
+        }
+        if (timeoutNanos == 0) {
+            // One attempt only, but a dead holder must not make tryLock() fail forever.
+            int word = segment.intAcquire(record);
+            return word != 0 && recoverIfDead(record, id, word);
+        }
+        return acquireContended(record, id, timeoutNanos);
+    }
+
+    private boolean acquireContended(int record, int id, long timeoutNanos) throws InterruptedException {
+        for (int spin = 0; spin < SPIN_LIMIT; spin++) {
+            Thread.onSpinWait();
+            if (segment.intAcquire(record) == 0 && segment.compareAndSetInt(record, 0, token)) {
+                stampHeldSince(record);
+                return true;
+            }
+        }
+        long start = System.nanoTime();
+        boolean forever = timeoutNanos == Long.MAX_VALUE;
+        long nextLivenessCheck = start + livenessCheckNanos;
+        Thread me = Thread.currentThread();
+        boolean virtual = isVirtual(me);
+        long parkMicros = MIN_VIRTUAL_PARK_MICROS;
+        ConcurrentLinkedQueue<Thread> queue = null;
+        try {
+            while (true) {
+                int word = segment.intAcquire(record);
+                if (word == 0) {
+                    if (segment.compareAndSetInt(record, 0, token | ShmLayout.WAITERS_BIT)) {
+                        stampHeldSince(record);
+                        return true;
+                    }
+                    continue;
+                }
+                if ((word & ShmLayout.WAITERS_BIT) == 0) {
+                    if (!segment.compareAndSetInt(record, word, word | ShmLayout.WAITERS_BIT)) {
+                        continue;
+                    }
+                    word |= ShmLayout.WAITERS_BIT;
+                }
+                long now = System.nanoTime();
+                if (now - nextLivenessCheck >= 0) {
+                    nextLivenessCheck = now + livenessCheckNanos;
+                    if (recoverIfDead(record, id, word)) {
+                        return true;
+                    }
+                    continue;
+                }
+                long remaining = forever ? Long.MAX_VALUE : timeoutNanos - (now - start);
+                if (remaining <= 0) {
+                    return false;
+                }
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("Interrupted while waiting for lock " + id);
+                }
+                if (manager.closed()) {
+                    throw new ManagerClosedException(manager.toString());
+                }
+                long slice = Math.min(remaining, nextLivenessCheck - now);
+                if (virtual) {
+                    if (queue == null && id >= 0) {
+                        queue = parkQueue(id);
+                        queue.add(me);
+                        continue; // re-check the word after enqueueing, so no release is missed
+                    }
+                    LockSupport.parkNanos(Math.min(slice, TimeUnit.MICROSECONDS.toNanos(parkMicros)));
+                    parkMicros = Math.min(parkMicros * 2, MAX_VIRTUAL_PARK_MICROS);
+                } else {
+                    NativeCalls.futexWait(segment.address(record), word, slice);
+                }
+            }
+        } finally {
+            if (queue != null) {
+                queue.remove(me);
+            }
+        }
+    }
+
+    /**
+     * Releases the lock at {@code record}, which this manager holds, and wakes one waiter if the
+     * waiters bit was set.
+     *
+     * @return {@code false} if the lock was no longer ours: another process judged this manager
+     *     dead and took it over (only possible while closing)
+     */
+    boolean release(int record, int id) {
+        int word = segment.compareAndExchangeInt(record, token, 0);
+        if (word == token) {
+            return true;
+        }
+        while (word == (token | ShmLayout.WAITERS_BIT)) {
+            int witness = segment.compareAndExchangeInt(record, word, 0);
+            if (witness == word) {
+                NativeCalls.futexWake(segment.address(record), 1);
+                if (id >= 0) {
+                    unparkOne(id);
+                }
+                return true;
+            }
+            word = witness;
+        }
+        return false;
+    }
+
+    private boolean recoverIfDead(int record, int id, int word) {
+        int holder = word & ~ShmLayout.WAITERS_BIT;
+        if (session.isAlive(holder)) {
+            return false;
+        }
+        OptionalLong deadPid = session.pidOf(holder);
+        long heldSince = segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET);
+        // From the exact dead word: of all racing recoverers exactly one wins.
+        if (!segment.compareAndSetInt(record, word, token | (word & ShmLayout.WAITERS_BIT))) {
+            return false;
+        }
+        stampHeldSince(record);
+        reporter.recovered(id, holder, deadPid, heldSince);
+        return true;
+    }
+
+    private void stampHeldSince(int record) {
+        segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET, System.currentTimeMillis());
+    }
+
+    private ConcurrentLinkedQueue<Thread> parkQueue(int id) {
+        ConcurrentLinkedQueue<Thread> queue = parked.get(id);
+        if (queue == null) {
+            ConcurrentLinkedQueue<Thread> created = new ConcurrentLinkedQueue<>();
+            queue = parked.compareAndExchange(id, null, created);
+            if (queue == null) {
+                queue = created;
+            }
+        }
+        return queue;
+    }
+
+    private void unparkOne(int id) {
+        ConcurrentLinkedQueue<Thread> queue = parked.get(id);
+        if (queue != null) {
+            Thread next = queue.peek();
+            if (next != null) {
+                LockSupport.unpark(next);
+            }
+        }
+    }
+
+    static boolean isVirtual(Thread thread) {
+        if (IS_VIRTUAL == null) {
+            return false;
+        }
+        try {
+            return (boolean) IS_VIRTUAL.invokeExact(thread);
+        } catch (Throwable ex) {
+            throw new IllegalStateException("Thread.isVirtual() failed", ex);
+        }
+    }
+
+    private static @Nullable MethodHandle findIsVirtual() {
+        try {
+            return MethodHandles.publicLookup()
+                    .findVirtual(Thread.class, "isVirtual", MethodType.methodType(boolean.class));
+        } catch (NoSuchMethodException | IllegalAccessException ex) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package dev.interlock.shm;
+
+import dev.interlock.support.AbstractLocker;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One lock of an {@link SHMLockManager}: a handle to a lock word in the shared-memory segment.
+ * Handles are cheap and carry no state of their own; every handle with the same ID, in this
+ * process and in every other one, acquires the same word.
+ *
+ * @author Interlock team
+ * @since 0.1.0
+ */
+public final class SHMLock extends AbstractLocker {
+
+    private static final Logger logger = LoggerFactory.getLogger(SHMLock.class);
+
+    private final LockWords words;
+
+    private final int record;
+
+    SHMLock(SHMLockManager manager, int id, LockWords words, int record) {
+        super(manager, id);
+        this.words = words;
+        this.record = record;
+    }
+
+    @Override
+    protected boolean acquire(long timeoutNanos) throws InterruptedException {
+        return words.acquire(record, id(), timeoutNanos);
+    }
+
+    @Override
+    protected void release() {
+        if (!words.release(record, id())) {
+            logger.warn(
+                    "{} was no longer held by this manager when it was released: another process judged this"
+                            + " manager dead and took the lock over; this happens only when a manager is closed"
+                            + " while a lock is held, so unlock locks before closing their manager",
+                    this);
+        }
+    }
+}
