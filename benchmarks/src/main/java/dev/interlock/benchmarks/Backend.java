@@ -2,6 +2,7 @@ package dev.interlock.benchmarks;
 
 import dev.interlock.Manager;
 import dev.interlock.memory.InMemoryManager;
+import dev.interlock.shm.SHMLockManager;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -26,6 +27,20 @@ public enum Backend {
         Manager open(String location, int numLocks) {
             throw new UnsupportedOperationException("In-memory locks live in one JVM, so " + location
                     + " cannot be opened from another process; benchmark MEMORY with one process only");
+        }
+    },
+
+    /** {@link SHMLockManager}: a POSIX shared-memory segment, unlinked when the storage is closed. */
+    SHM(true, true) {
+        @Override
+        BenchmarkStorage create(int numLocks) {
+            String path = "/" + uniqueName();
+            return new BenchmarkStorage(SHMLockManager.create(path, numLocks), path, () -> SHMLockManager.unlink(path));
+        }
+
+        @Override
+        Manager open(String location, int numLocks) {
+            return SHMLockManager.open(location, numLocks);
         }
     };
 
