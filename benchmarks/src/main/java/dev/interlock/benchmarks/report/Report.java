@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Prints the results of one benchmark run as markdown: the machine, a table of the single-process
@@ -42,6 +43,9 @@ public final class Report {
 
     /** Two processes on one SHM lock: at least this share of the C robust pthread mutex. */
     private static final double TWO_PROCESS_TARGET = 0.8;
+
+    /** A 1-minute load average at or above this before the run means other work shared the cores. */
+    private static final double BUSY_LOAD = 0.5;
 
     private static final String UNCONTENDED = "UncontendedLockBenchmark.";
 
@@ -83,7 +87,7 @@ public final class Report {
         report.targets();
     }
 
-    private void machine(String loadBefore) throws IOException {
+    private void machine(@Nullable String loadBefore) throws IOException {
         String cpu;
         try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
             cpu = lines.filter(line -> line.startsWith("model name"))
@@ -103,9 +107,17 @@ public final class Report {
                 System.getProperty("os.version"),
                 System.getProperty("os.arch"));
         out.printf(
-                "- load average (1, 5, 15 min) before the run: %s; after: %s%n%n",
+                "- load average (1, 5, 15 min) before the run: %s; after: %s%n",
                 loadBefore == null ? "not recorded" : loadBefore,
                 String.join(" ", List.of(loadNow.split(" ")).subList(0, 3)));
+        if (loadBefore != null && Double.parseDouble(loadBefore.split(" ")[0]) >= BUSY_LOAD) {
+            out.printf(
+                    "- **The machine was busy before the run started (1-minute load %s ≥ %.1f): other work"
+                            + " competed for the cores, so these figures are disturbed; rerun on a quiet"
+                            + " machine before quoting them.**%n",
+                    loadBefore.split(" ")[0], BUSY_LOAD);
+        }
+        out.println();
     }
 
     private void singleProcess(JmhScores scores) {
