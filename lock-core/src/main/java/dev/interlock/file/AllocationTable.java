@@ -1,0 +1,296 @@
+package dev.interlock.file;
+
+import static dev.interlock.file.Libc.LOCK_UN;
+import static dev.interlock.file.Libc.O_RDWR;
+
+import dev.interlock.LockAlreadyAllocatedException;
+import dev.interlock.LockNotAllocatedException;
+import dev.interlock.LocksExhaustedException;
+import dev.interlock.ManagerClosedException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.OptionalInt;
+
+/**
+ * The allocation state of a lock directory: which IDs are allocated (a bitmap in the {@code
+ * allocation} file) and which names are bound to them (the {@code names} file). Every change and
+ * every read that decides something happens under the directory lock, an exclusive {@code flock}
+ * on the allocation file (plus this object's monitor, because threads of one manager share one
+ * descriptor and an {@code flock} does not exclude its own descriptor).
+ *
+ * <p>The lock files themselves are not touched here: allocation state is kept apart from them,
+ * so freeing an ID never deletes or replaces the file a holder has locked.
+ *
+ * @author Interlock team
+ */
+final class AllocationTable implements AutoCloseable {
+
+    /** Bytes before the bitmap: the free-word hint, the names generation, reserved space. */
+    static final int HEADER_BYTES = 64;
+
+    private static final int HINT_OFFSET = 0;
+
+    private static final int GENERATION_OFFSET = 8;
+
+    /** Bitmap words read per call while looking for a free ID: 4 KiB, 32,768 IDs. */
+    private static final int SCAN_WORDS = 512;
+
+    /** Words needed for IDs 0 .. Integer.MAX_VALUE. */
+    private static final long MAX_WORDS = (Integer.MAX_VALUE >>> 6) + 1L;
+
+    private final LockDirectory directory;
+
+    private final Path file;
+
+    private final String owner;
+
+    private final int fd;
+
+    /** The name table as last read under the directory lock, tagged with its generation. */
+    private NameTable names = NameTable.EMPTY;
+
+    private boolean closed;
+
+    private AllocationTable(LockDirectory directory, int fd, String owner) {
+        this.directory = directory;
+        this.file = directory.path().resolve(LockDirectory.ALLOCATION_FILE);
+        this.owner = owner;
+        this.fd = fd;
+    }
+
+    /** Writes an empty header into a new allocation file; the caller holds the directory lock. */
+    static void initialize(LockDirectory directory, int fd) {
+        Path file = directory.path().resolve(LockDirectory.ALLOCATION_FILE);
+        if (Libc.ftruncate(fd, 0) != 0) {
+            throw LockDirectory.failure(Libc.errno(), file, "truncate", "write");
+        }
+        LockDirectory.writeFully(fd, new byte[HEADER_BYTES], 0, file);
+    }
+
+    /**
+     * Opens the allocation state of an initialized directory.
+     *
+     * @param owner the manager, for {@link ManagerClosedException} messages
+     */
+    static AllocationTable open(LockDirectory directory, String owner) {
+        return new AllocationTable(directory, directory.openFile(LockDirectory.ALLOCATION_FILE, O_RDWR), owner);
+    }
+
+    /** Allocates the lowest free ID. */
+    synchronized int allocateLowestFree() {
+        lock();
+        try {
+            return allocateLowestFreeLocked();
+        } finally {
+            unlock();
+        }
+    }
+
+    /**
+     * Every word before the hint is full (free lowers the hint, allocation only fills words), so
+     * the search starts there instead of at word 0; it reads the bitmap in 4 KiB steps and usually
+     * finishes in the first.
+     */
+    private int allocateLowestFreeLocked() {
+        long word = Math.max(0, readLong(HINT_OFFSET));
+        ByteBuffer chunk = ByteBuffer.allocate(SCAN_WORDS * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        while (word < MAX_WORDS) {
+            LockDirectory.readFully(fd, chunk.array(), wordOffset(word), file);
+            for (int i = 0; i < SCAN_WORDS; i++) {
+                long bits = chunk.getLong(i * Long.BYTES);
+                if (bits != -1L) {
+                    long id = (word + i) * Long.SIZE + Long.numberOfTrailingZeros(~bits);
+                    if (id > Integer.MAX_VALUE) {
+                        break;
+                    }
+                    writeLong(wordOffset(word + i), bits | (1L << id));
+                    writeLong(HINT_OFFSET, word + i);
+                    return (int) id;
+                }
+            }
+            word += SCAN_WORDS;
+        }
+        throw new LocksExhaustedException(Integer.MAX_VALUE, "none: every ID up to Integer.MAX_VALUE is in use");
+    }
+
+    /** Allocates {@code id}, failing if it is allocated. */
+    synchronized void allocate(int id) {
+        lock();
+        try {
+            long bits = readLong(wordOffset(id >>> 6));
+            if ((bits & (1L << id)) != 0) {
+                throw new LockAlreadyAllocatedException(id);
+            }
+            writeLong(wordOffset(id >>> 6), bits | (1L << id));
+        } finally {
+            unlock();
+        }
+    }
+
+    /** Frees {@code id} and the name bound to it: the name first, so a crash in between leaks the ID, never a name. */
+    synchronized void deallocate(int id) {
+        lock();
+        try {
+            long bits = readLong(wordOffset(id >>> 6));
+            if ((bits & (1L << id)) == 0) {
+                throw new LockNotAllocatedException(id);
+            }
+            NameTable current = currentNames();
+            if (current.nameOf(id) != null) {
+                saveNames(current.without(id));
+            }
+            writeLong(wordOffset(id >>> 6), bits & ~(1L << id));
+            if ((id >>> 6) < readLong(HINT_OFFSET)) {
+                writeLong(HINT_OFFSET, id >>> 6);
+            }
+        } finally {
+            unlock();
+        }
+    }
+
+    /** Frees every ID and forgets every name. */
+    synchronized void deallocateAll() {
+        lock();
+        try {
+            saveNames(NameTable.EMPTY);
+            if (Libc.ftruncate(fd, HEADER_BYTES) != 0) {
+                throw LockDirectory.failure(Libc.errno(), file, "truncate", "write");
+            }
+            writeLong(HINT_OFFSET, 0);
+        } finally {
+            unlock();
+        }
+    }
+
+    /** Counts the allocated IDs: a population count over the bitmap, 8 bytes per 64 IDs. */
+    synchronized int countAllocated() {
+        lock();
+        try {
+            long end = Libc.lseek(fd, 0, Libc.SEEK_END);
+            if (end < 0) {
+                throw LockDirectory.failure(Libc.errno(), file, "read", "read");
+            }
+            ByteBuffer chunk = ByteBuffer.allocate(SCAN_WORDS * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            int count = 0;
+            for (long offset = HEADER_BYTES; offset < end; offset += chunk.capacity()) {
+                LockDirectory.readFully(fd, chunk.array(), offset, file);
+                for (int i = 0; i < SCAN_WORDS; i++) {
+                    count += Long.bitCount(chunk.getLong(i * Long.BYTES));
+                }
+            }
+            return count;
+        } finally {
+            unlock();
+        }
+    }
+
+    /**
+     * Returns the ID bound to {@code name}, allocating the lowest free ID and binding it first if
+     * there is none. A cached table whose generation still matches the file's answers without
+     * taking the directory lock.
+     */
+    synchronized int bindName(String name) {
+        ensureOpen();
+        if (names.generation() == readLong(GENERATION_OFFSET)) {
+            OptionalInt cached = names.idOf(name);
+            if (cached.isPresent()) {
+                return cached.getAsInt();
+            }
+        }
+        lock();
+        try {
+            NameTable current = currentNames();
+            OptionalInt bound = current.idOf(name);
+            if (bound.isPresent()) {
+                return bound.getAsInt();
+            }
+            // The ID first, then the name: a crash in between leaks the ID, never binds a free one.
+            int id = allocateLowestFreeLocked();
+            saveNames(current.with(name, id));
+            return id;
+        } finally {
+            unlock();
+        }
+    }
+
+    /** Returns the current name table. */
+    synchronized NameTable names() {
+        ensureOpen();
+        if (names.generation() == readLong(GENERATION_OFFSET)) {
+            return names;
+        }
+        lock();
+        try {
+            return currentNames();
+        } finally {
+            unlock();
+        }
+    }
+
+    /** Reads the name table unless the cached one is current; the caller holds the directory lock. */
+    private NameTable currentNames() {
+        long generation = readLong(GENERATION_OFFSET);
+        if (names.generation() != generation) {
+            byte[] content = directory.readFile(LockDirectory.NAMES_FILE);
+            names = NameTable.parse(
+                    content == null ? new byte[0] : content,
+                    generation,
+                    directory.path().resolve(LockDirectory.NAMES_FILE));
+        }
+        return names;
+    }
+
+    /**
+     * Replaces the name table. The generation is raised before the file is replaced: a crash in
+     * between only makes other processes re-read an unchanged table, while the other order could
+     * leave them trusting a stale cache forever.
+     */
+    private void saveNames(NameTable updated) {
+        long generation = readLong(GENERATION_OFFSET) + 1;
+        writeLong(GENERATION_OFFSET, generation);
+        directory.replaceFile(LockDirectory.NAMES_FILE, updated.serialize());
+        names = updated.withGeneration(generation);
+    }
+
+    private void lock() {
+        ensureOpen();
+        directory.lockExclusively(fd, LockDirectory.ALLOCATION_FILE);
+    }
+
+    private void unlock() {
+        Libc.flock(fd, LOCK_UN);
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new ManagerClosedException(owner);
+        }
+    }
+
+    private static long wordOffset(long word) {
+        return HEADER_BYTES + word * Long.BYTES;
+    }
+
+    private long readLong(long offset) {
+        byte[] bytes = new byte[Long.BYTES];
+        LockDirectory.readFully(fd, bytes, offset, file);
+        return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    }
+
+    private void writeLong(long offset, long value) {
+        byte[] bytes = ByteBuffer.allocate(Long.BYTES)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(value)
+                .array();
+        LockDirectory.writeFully(fd, bytes, offset, file);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            Libc.close(fd);
+        }
+    }
+}

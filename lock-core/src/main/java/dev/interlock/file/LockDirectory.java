@@ -1,0 +1,525 @@
+package dev.interlock.file;
+
+import static dev.interlock.file.Libc.AT_FDCWD;
+import static dev.interlock.file.Libc.EACCES;
+import static dev.interlock.file.Libc.EEXIST;
+import static dev.interlock.file.Libc.ELOOP;
+import static dev.interlock.file.Libc.ENOENT;
+import static dev.interlock.file.Libc.EPERM;
+import static dev.interlock.file.Libc.EROFS;
+import static dev.interlock.file.Libc.LOCK_EX;
+import static dev.interlock.file.Libc.LOCK_UN;
+import static dev.interlock.file.Libc.O_CLOEXEC;
+import static dev.interlock.file.Libc.O_CREAT;
+import static dev.interlock.file.Libc.O_DIRECTORY;
+import static dev.interlock.file.Libc.O_EXCL;
+import static dev.interlock.file.Libc.O_NOFOLLOW;
+import static dev.interlock.file.Libc.O_RDONLY;
+import static dev.interlock.file.Libc.O_RDWR;
+import static dev.interlock.file.Libc.O_TRUNC;
+import static dev.interlock.file.Libc.O_WRONLY;
+import static dev.interlock.file.Libc.SEEK_END;
+
+import dev.interlock.LockStorageAccessException;
+import dev.interlock.LockStorageException;
+import dev.interlock.ManagerClosedException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A lock directory: the one place that knows its on-disk layout (file names, the format file,
+ * permissions) and opens files in it. See {@code docs/file-layout.md} for the format.
+ *
+ * <p>The directory is opened once as a descriptor, and every file in it is opened relative to that
+ * descriptor with {@code O_NOFOLLOW}: renaming or replacing the directory path after opening does
+ * not redirect the manager, and a symbolic link planted in place of any file makes the operation
+ * fail instead of following it.
+ *
+ * @author Interlock team
+ */
+final class LockDirectory implements AutoCloseable {
+
+    /** The format file: its presence and first line mark a directory as ours. */
+    static final String FORMAT_FILE = "interlock-format";
+
+    /** The allocation bitmap, whose {@code flock} is also the directory-wide lock. */
+    static final String ALLOCATION_FILE = "allocation";
+
+    /** The name table, one {@code id TAB name} line per bound name. */
+    static final String NAMES_FILE = "names";
+
+    static final String LOCK_FILE_SUFFIX = ".lock";
+
+    static final String MAGIC = "interlock-file-lock-directory";
+
+    static final int VERSION = 1;
+
+    private static final String TEMP_SUFFIX = ".tmp";
+
+    /** What an interrupted initialization may leave behind; anything else makes a directory foreign. */
+    private static final Set<String> INITIALIZATION_FILES =
+            Set.of(ALLOCATION_FILE, NAMES_FILE, NAMES_FILE + TEMP_SUFFIX, FORMAT_FILE + TEMP_SUFFIX);
+
+    /** How a factory method treats the directory. */
+    enum OpenMode {
+        CREATE,
+        OPEN,
+        OPEN_OR_CREATE
+    }
+
+    private final Path path;
+
+    private final FileLockManager.Options options;
+
+    private final int dirFd;
+
+    /**
+     * Set by {@link #close()}; every use of the descriptor checks it under this object's monitor,
+     * so a racing call can never use the number after it was closed and reused for another file.
+     */
+    private boolean closed;
+
+    private LockDirectory(Path path, FileLockManager.Options options, int dirFd) {
+        this.path = path;
+        this.options = options;
+        this.dirFd = dirFd;
+    }
+
+    private int dirFd() {
+        if (closed) {
+            throw new ManagerClosedException("FileLockManager(" + path + ")");
+        }
+        return dirFd;
+    }
+
+    /**
+     * Creates and/or opens the lock directory at {@code path}, checking its type, owner,
+     * permissions and format, and initializing it when it is new.
+     */
+    static LockDirectory open(Path path, FileLockManager.Options options, OpenMode mode) {
+        Libc.ensureSupported();
+        Path absolute = path.toAbsolutePath();
+        if (mode != OpenMode.OPEN) {
+            createDirectory(absolute, options, mode);
+        }
+        checkAttributes(absolute, options, mode);
+        int dirFd = Libc.openat(AT_FDCWD, absolute.toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+        if (dirFd < 0) {
+            throw failure(Libc.errno(), absolute, "open the lock directory", "read and execute");
+        }
+        LockDirectory directory = new LockDirectory(absolute, options, dirFd);
+        try {
+            directory.checkWritable();
+            directory.ensureFormat(mode);
+            return directory;
+        } catch (RuntimeException ex) {
+            directory.close();
+            throw ex;
+        }
+    }
+
+    private static void createDirectory(Path path, FileLockManager.Options options, OpenMode mode) {
+        try {
+            Files.createDirectory(path, PosixFilePermissions.asFileAttribute(options.directoryMode()));
+            // The mode given to mkdir is narrowed by the umask; set it explicitly.
+            Files.setPosixFilePermissions(path, options.directoryMode());
+        } catch (FileAlreadyExistsException ex) {
+            if (mode == OpenMode.CREATE) {
+                throw new LockStorageException(
+                        path.toString(),
+                        "Cannot create lock directory " + path + ": it already exists; use"
+                                + " FileLockManager.open(dir) to use it, or pass a path that does not exist yet");
+            }
+        } catch (NoSuchFileException ex) {
+            throw new LockStorageException(
+                    path.toString(),
+                    "Cannot create lock directory " + path + ": its parent directory " + path.getParent()
+                            + " does not exist; create the parent first",
+                    ex);
+        } catch (AccessDeniedException ex) {
+            throw new LockStorageAccessException(
+                    path.toString(),
+                    "Cannot create lock directory " + path + ": permission denied; the user (uid " + Libc.geteuid()
+                            + ") needs write permission on " + path.getParent(),
+                    ex);
+        } catch (IOException ex) {
+            throw new LockStorageException(path.toString(), "Cannot create lock directory " + path + ": " + ex, ex);
+        }
+    }
+
+    private static void checkAttributes(Path path, FileLockManager.Options options, OpenMode mode) {
+        Map<String, Object> attributes;
+        try {
+            attributes = Files.readAttributes(path, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException ex) {
+            throw new LockStorageException(
+                    path.toString(),
+                    "Lock directory " + path + " does not exist; create it with FileLockManager.create(dir) or"
+                            + " FileLockManager.openOrCreate(dir)",
+                    ex);
+        } catch (AccessDeniedException ex) {
+            throw new LockStorageAccessException(
+                    path.toString(),
+                    "Cannot inspect lock directory " + path + ": permission denied; the user (uid " + Libc.geteuid()
+                            + ") needs execute (search) permission on " + path.getParent(),
+                    ex);
+        } catch (IOException ex) {
+            throw new LockStorageException(path.toString(), "Cannot inspect lock directory " + path + ": " + ex, ex);
+        }
+        int fileType = (Integer) attributes.get("mode") & 0170000;
+        int permissions = (Integer) attributes.get("mode") & 0777;
+        int owner = (Integer) attributes.get("uid");
+        if (fileType == 0120000) {
+            throw new LockStorageException(
+                    path.toString(),
+                    "Lock directory " + path + " is a symbolic link; Interlock never follows symbolic links in lock"
+                            + " storage: pass the real directory path instead");
+        }
+        if (fileType != 0040000) {
+            throw new LockStorageException(
+                    path.toString(),
+                    "Lock directory " + path + " is a file, not a directory; remove it or choose another path");
+        }
+        int me = Libc.geteuid();
+        if (owner != me && !options.allowForeignOwner()) {
+            throw new LockStorageAccessException(
+                    path.toString(),
+                    "Lock directory " + path + " belongs to uid " + owner + ", not to this user (uid " + me
+                            + "), who could then hold or corrupt every lock; use a directory of your own, or"
+                            + " Options.withAllowForeignOwner(true) for a directory shared on purpose");
+        }
+        int writableByOthers = permissions & 0022 & ~options.directoryModeBits();
+        if (writableByOthers != 0) {
+            throw new LockStorageAccessException(
+                    path.toString(),
+                    "Lock directory " + path + " has mode " + symbolic(permissions) + ", so "
+                            + ((writableByOthers & 0002) != 0 ? "every user" : "its group")
+                            + " can write to it and could hold or corrupt every lock; run chmod "
+                            + Integer.toOctalString(permissions & ~writableByOthers) + " " + path
+                            + ", or allow group writes with Options.withMode(...)");
+        }
+    }
+
+    private void checkWritable() {
+        if (!Files.isWritable(path)) {
+            throw new LockStorageAccessException(
+                    path.toString(),
+                    "Lock directory " + path + " is not writable by this user (uid " + Libc.geteuid()
+                            + "): lock files are created in it on first use, so it needs write permission"
+                            + " (or the file system is read-only); fix its permissions");
+        }
+    }
+
+    private void ensureFormat(OpenMode mode) {
+        if (readFormat()) {
+            return;
+        }
+        Set<String> entries = entries();
+        Set<String> foreign = new TreeSet<>(entries);
+        foreign.removeAll(INITIALIZATION_FILES);
+        if (!foreign.isEmpty() || (mode == OpenMode.OPEN && !entries.contains(ALLOCATION_FILE))) {
+            throw notOurs(
+                    entries.isEmpty()
+                            ? "it is empty"
+                            : "it holds " + entries.size() + " entries such as '"
+                                    + (foreign.isEmpty() ? entries : foreign)
+                                            .iterator()
+                                            .next() + "'");
+        }
+        // Empty, or left by an initialization that is running or died: decide under the directory lock.
+        int fd = openFile(ALLOCATION_FILE, O_RDWR | (mode == OpenMode.OPEN ? 0 : O_CREAT));
+        try {
+            lockExclusively(fd, ALLOCATION_FILE);
+            try {
+                if (readFormat()) {
+                    return;
+                }
+                if (mode == OpenMode.OPEN) {
+                    throw notOurs("its initialization was interrupted before the " + FORMAT_FILE
+                            + " file was written; open it with openOrCreate(dir) to finish it");
+                }
+                AllocationTable.initialize(this, fd);
+                replaceFile(NAMES_FILE, new byte[0]);
+                // Published last: a directory with a format file is complete.
+                replaceFile(FORMAT_FILE, (MAGIC + "\nversion " + VERSION + "\n").getBytes(StandardCharsets.US_ASCII));
+            } finally {
+                Libc.flock(fd, LOCK_UN);
+            }
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    /** Returns whether a valid format file exists; throws if one exists but is not ours. */
+    private boolean readFormat() {
+        byte @Nullable [] content = readFile(FORMAT_FILE);
+        if (content == null) {
+            return false;
+        }
+        String[] lines = new String(content, StandardCharsets.US_ASCII).split("\n", -1);
+        if (!lines[0].equals(MAGIC)) {
+            throw notOurs("its " + FORMAT_FILE + " file does not start with '" + MAGIC + "'");
+        }
+        String expected = "version " + VERSION;
+        if (lines.length < 2 || !lines[1].equals(expected)) {
+            throw new LockStorageException(
+                    path.toString(),
+                    "Lock directory " + path + " has format '" + (lines.length < 2 ? "" : lines[1])
+                            + "', but this Interlock version reads only '" + expected
+                            + "'; use the Interlock version that created it, or a new directory");
+        }
+        return true;
+    }
+
+    private LockStorageException notOurs(String why) {
+        return new LockStorageException(
+                path.toString(),
+                "Directory " + path + " is not an Interlock lock directory: " + why
+                        + "; Interlock does not write into foreign directories: pass a new or empty directory,"
+                        + " or one made by FileLockManager.create(dir)");
+    }
+
+    private Set<String> entries() {
+        try (Stream<Path> list = Files.list(path)) {
+            Set<String> names = new TreeSet<>();
+            list.forEach(entry -> names.add(entry.getFileName().toString()));
+            return names;
+        } catch (IOException ex) {
+            throw new LockStorageException(path.toString(), "Cannot list lock directory " + path + ": " + ex, ex);
+        }
+    }
+
+    /** Returns the directory's path, absolute. */
+    Path path() {
+        return path;
+    }
+
+    /** Returns the file name of lock {@code id}. */
+    static String lockFileName(int id) {
+        return id + LOCK_FILE_SUFFIX;
+    }
+
+    /**
+     * Returns the ID a lock file name stands for, or -1 if the name is not a lock file's.
+     *
+     * @param fileName a file name in the directory
+     * @return the ID or -1
+     */
+    static int idOfLockFile(String fileName) {
+        if (!fileName.endsWith(LOCK_FILE_SUFFIX)) {
+            return -1;
+        }
+        try {
+            int id = Integer.parseInt(fileName.substring(0, fileName.length() - LOCK_FILE_SUFFIX.length()));
+            return id >= 0 && lockFileName(id).equals(fileName) ? id : -1;
+        } catch (NumberFormatException ex) {
+            return -1;
+        }
+    }
+
+    /**
+     * Opens the lock file of {@code id} for locking, creating it with the configured mode on first
+     * use. Lock files are never deleted, so every process that ever locks ID {@code id} locks this
+     * same file.
+     *
+     * @return the descriptor
+     */
+    synchronized int openLockFile(int id) {
+        String name = lockFileName(id);
+        while (true) {
+            int fd = Libc.openat(dirFd(), name, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+            if (fd >= 0) {
+                return fd;
+            }
+            int errno = Libc.errno();
+            if (errno != ENOENT) {
+                throw failure(errno, path.resolve(name), "open lock file", "read and write");
+            }
+            fd = Libc.openat(dirFd(), name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, options.fileModeBits());
+            if (fd >= 0) {
+                setMode(fd, name);
+                return fd;
+            }
+            errno = Libc.errno();
+            if (errno != EEXIST) {
+                throw failure(errno, path.resolve(name), "create lock file", "write");
+            }
+            // Another process created it between our two calls: open it as it is.
+        }
+    }
+
+    /** Opens a file of the directory with {@code O_NOFOLLOW | O_CLOEXEC} and the configured mode. */
+    synchronized int openFile(String name, int flags) {
+        int fd = Libc.openat(dirFd(), name, flags | O_NOFOLLOW | O_CLOEXEC, options.fileModeBits());
+        if (fd < 0) {
+            throw failure(Libc.errno(), path.resolve(name), "open", (flags & O_RDWR) != 0 ? "read and write" : "read");
+        }
+        if ((flags & O_CREAT) != 0) {
+            setMode(fd, name);
+        }
+        return fd;
+    }
+
+    /** Sets a new file's mode explicitly: the mode passed to {@code open} is narrowed by the umask. */
+    private void setMode(int fd, String name) {
+        if (Libc.fchmod(fd, options.fileModeBits()) != 0) {
+            int errno = Libc.errno();
+            Libc.close(fd);
+            throw failure(errno, path.resolve(name), "set the mode of", "owner");
+        }
+    }
+
+    /**
+     * Reads a whole file of the directory.
+     *
+     * @return its content, or null if it does not exist
+     */
+    synchronized byte @Nullable [] readFile(String name) {
+        int fd = Libc.openat(dirFd(), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+        if (fd < 0) {
+            int errno = Libc.errno();
+            if (errno == ENOENT) {
+                return null;
+            }
+            throw failure(errno, path.resolve(name), "open", "read");
+        }
+        try {
+            long size = Libc.lseek(fd, 0, SEEK_END);
+            if (size < 0 || size > Integer.MAX_VALUE - 8) {
+                throw failure(Libc.errno(), path.resolve(name), "read", "read");
+            }
+            byte[] content = new byte[(int) size];
+            readFully(fd, content, 0, path.resolve(name));
+            return content;
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    /**
+     * Replaces a file of the directory atomically (write a temporary file, then rename it over the
+     * old one), so a reader sees the old or the new content, never a mix. Callers hold the
+     * directory lock, which also keeps the temporary name private to them.
+     */
+    synchronized void replaceFile(String name, byte[] content) {
+        String temp = name + TEMP_SUFFIX;
+        int fd = openFile(temp, O_WRONLY | O_CREAT | O_TRUNC);
+        try {
+            writeFully(fd, content, 0, path.resolve(temp));
+        } finally {
+            Libc.close(fd);
+        }
+        if (Libc.renameat(dirFd(), temp, dirFd(), name) != 0) {
+            throw failure(Libc.errno(), path.resolve(name), "replace", "write");
+        }
+    }
+
+    /** Takes the {@code flock} of {@code fd} exclusively, waiting as long as it takes (the holders' work is short). */
+    void lockExclusively(int fd, String name) {
+        while (Libc.flock(fd, LOCK_EX) != 0) {
+            int errno = Libc.errno();
+            if (errno != Libc.EINTR) {
+                throw failure(errno, path.resolve(name), "lock", "read");
+            }
+        }
+    }
+
+    /**
+     * Reads {@code buffer.length} bytes at {@code offset}; bytes beyond the end of the file read as
+     * 0. A regular file returns fewer bytes than asked only at its end.
+     */
+    static void readFully(int fd, byte[] buffer, long offset, Path file) {
+        long read;
+        do {
+            read = Libc.pread(fd, buffer, buffer.length, offset);
+        } while (read < 0 && Libc.errno() == Libc.EINTR);
+        if (read < 0) {
+            throw failure(Libc.errno(), file, "read", "read");
+        }
+        Arrays.fill(buffer, (int) read, buffer.length, (byte) 0);
+    }
+
+    /** Writes all of {@code buffer} at {@code offset}; a regular file writes less only when the disk is full. */
+    static void writeFully(int fd, byte[] buffer, long offset, Path file) {
+        long written;
+        do {
+            written = Libc.pwrite(fd, buffer, buffer.length, offset);
+        } while (written < 0 && Libc.errno() == Libc.EINTR);
+        if (written < 0) {
+            throw failure(Libc.errno(), file, "write", "write");
+        }
+        if (written != buffer.length) {
+            throw new LockStorageException(
+                    file.toString(),
+                    "Cannot write " + file + ": only " + written + " of " + buffer.length
+                            + " bytes were written; the file system is probably full, free some space");
+        }
+    }
+
+    /**
+     * Translates a failed call into an exception naming the file, what was attempted, and the
+     * permission that would be needed.
+     */
+    static LockStorageException failure(int errno, Path file, String action, String permission) {
+        String location = file.toString();
+        String prefix = "Cannot " + action + " " + file + ": " + Libc.describe(errno);
+        switch (errno) {
+            case EACCES:
+            case EPERM:
+                return new LockStorageAccessException(
+                        location,
+                        prefix + "; the user (uid " + Libc.geteuid() + ") needs " + permission
+                                + " permission on it and execute permission on its directory; fix the permissions"
+                                + " or run as the directory's owner");
+            case EROFS:
+                return new LockStorageAccessException(
+                        location, prefix + "; lock storage must be on a writable file system");
+            case ELOOP:
+                return new LockStorageException(
+                        location,
+                        prefix + ": it is a symbolic link, and Interlock never follows symbolic links in a lock"
+                                + " directory; remove the link (lock files are recreated on demand)");
+            default:
+                return new LockStorageException(location, prefix);
+        }
+    }
+
+    static String symbolic(int permissions) {
+        Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] all = PosixFilePermission.values();
+        for (int i = 0; i < all.length; i++) {
+            if ((permissions & (0400 >> i)) != 0) {
+                set.add(all[i]);
+            }
+        }
+        return PosixFilePermissions.toString(set);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            Libc.close(dirFd);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return path.toString();
+    }
+}

@@ -1,0 +1,279 @@
+package dev.interlock.file;
+
+import static dev.interlock.file.Libc.EINTR;
+import static dev.interlock.file.Libc.EWOULDBLOCK;
+import static dev.interlock.file.Libc.LOCK_EX;
+import static dev.interlock.file.Libc.LOCK_NB;
+import static dev.interlock.file.Libc.LOCK_UN;
+
+import dev.interlock.ManagerClosedException;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.locks.AbstractQueuedSynchronizer;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The open lock files of one manager: a descriptor for every lock that is held, waited for or
+ * being tried, plus at most {@value #MAX_IDLE} idle descriptors of recently used locks, so that a
+ * JVM that touched 100,000 IDs keeps about {@value #MAX_IDLE} files open, not 100,000, and a hot
+ * lock does not pay an {@code open(2)} per acquisition.
+ *
+ * <p>Closing an idle descriptor is safe even while another manager of this JVM holds the same lock:
+ * {@code flock} locks belong to an open file description, not to the process, so closing one
+ * descriptor never drops a lock taken through another (the trap of POSIX record locks and {@link
+ * java.nio.channels.FileChannel#lock()}). A descriptor in use is never closed: a closed number could
+ * be reused for an unrelated file that a later {@code flock} would then lock.
+ *
+ * @author Interlock team
+ */
+final class LockFiles {
+
+    /** Idle descriptors kept open per manager. */
+    static final int MAX_IDLE = 128;
+
+    private final LockDirectory directory;
+
+    private final String owner;
+
+    /** Every open lock file, by ID; guarded by {@code this}. */
+    private final Map<Integer, LockFile> open = new HashMap<>();
+
+    /** The open lock files nobody uses, least recently used first; guarded by {@code this}. */
+    private final LinkedHashMap<Integer, LockFile> idle = new LinkedHashMap<>();
+
+    private boolean closed;
+
+    LockFiles(LockDirectory directory, String owner) {
+        this.directory = directory;
+        this.owner = owner;
+    }
+
+    /**
+     * Returns the open lock file of {@code id}, opening it if needed, and counts one more user, so
+     * that it stays open until {@link #unreserve} is called for it.
+     */
+    LockFile reserve(int id) {
+        synchronized (this) {
+            LockFile file = open.get(id);
+            if (file != null) {
+                claim(file);
+                return file;
+            }
+        }
+        // Opening (and maybe creating) the file is a system call; do it outside the monitor.
+        int fd = directory.openLockFile(id);
+        LockFile file;
+        synchronized (this) {
+            if (closed) {
+                file = null;
+            } else {
+                file = open.get(id);
+                if (file == null) {
+                    file = new LockFile(this, id, fd);
+                    open.put(id, file);
+                    file.users = 1;
+                    return file;
+                }
+                claim(file);
+            }
+        }
+        // Closed meanwhile, or another thread opened the same file first.
+        Libc.close(fd);
+        if (file == null) {
+            throw new ManagerClosedException(owner);
+        }
+        return file;
+    }
+
+    /** Returns the reserved lock file of {@code id}. */
+    synchronized LockFile reserved(int id) {
+        return open.get(id);
+    }
+
+    private void claim(LockFile file) {
+        if (file.users++ == 0) {
+            idle.remove(file.id);
+        }
+    }
+
+    /** Counts one user less; a lock file nobody uses becomes idle, and the eldest idle one beyond the limit is closed. */
+    void unreserve(LockFile file) {
+        LockFile evicted = null;
+        synchronized (this) {
+            if (--file.users > 0) {
+                return;
+            }
+            if (closed) {
+                evicted = file;
+            } else {
+                idle.put(file.id, file);
+                if (idle.size() > MAX_IDLE) {
+                    Iterator<LockFile> eldest = idle.values().iterator();
+                    evicted = eldest.next();
+                    eldest.remove();
+                }
+            }
+            if (evicted != null) {
+                open.remove(evicted.id);
+            }
+        }
+        if (evicted != null) {
+            Libc.close(evicted.fd);
+        }
+    }
+
+    /** Returns how many lock files are open right now. */
+    synchronized int openCount() {
+        return open.size();
+    }
+
+    /** Closes the idle lock files; those still in use are closed when their last user leaves. */
+    void close() {
+        LockFile[] toClose;
+        synchronized (this) {
+            closed = true;
+            toClose = idle.values().toArray(new LockFile[0]);
+            idle.clear();
+            for (LockFile file : toClose) {
+                open.remove(file.id);
+            }
+        }
+        for (LockFile file : toClose) {
+            Libc.close(file.fd);
+        }
+    }
+
+    /**
+     * One open lock file: its descriptor, and a mutex that lets only one thread of this manager at
+     * a time take the {@code flock}. Threads of one manager share the descriptor, and an {@code
+     * flock} does not exclude a second request through its own open file description, so without
+     * this mutex two threads of one manager would both "acquire" the lock. Threads of this manager
+     * wait on the mutex and are woken directly on release; only the one that owns the mutex waits
+     * for other processes.
+     */
+    static final class LockFile {
+
+        /** First pause between two attempts when another process holds the lock. */
+        static final long MIN_BACKOFF_NANOS = 20_000;
+
+        /** Longest pause between two attempts: bounds the hand-off delay from another process. */
+        static final long MAX_BACKOFF_NANOS = 1_000_000;
+
+        private final LockFiles files;
+
+        final int id;
+
+        final int fd;
+
+        /** Reservations; guarded by the owning {@link LockFiles}. */
+        int users;
+
+        private final Mutex mutex = new Mutex();
+
+        LockFile(LockFiles files, int id, int fd) {
+            this.files = files;
+            this.id = id;
+            this.fd = fd;
+        }
+
+        /**
+         * Takes the mutex, then the {@code flock}, within {@code timeoutNanos}; see {@link
+         * FileLock} for why the {@code flock} is tried, not waited for in the kernel.
+         */
+        boolean lock(long timeoutNanos, boolean forever) throws InterruptedException {
+            if (timeoutNanos == 0) {
+                if (!mutex.tryAcquire(1)) {
+                    return false;
+                }
+                if (tryFlock()) {
+                    return true;
+                }
+                mutex.release(1);
+                return false;
+            }
+            long deadline = System.nanoTime() + timeoutNanos;
+            if (forever) {
+                mutex.acquireInterruptibly(1);
+            } else if (!mutex.tryAcquireNanos(1, timeoutNanos)) {
+                return false;
+            }
+            boolean locked = false;
+            try {
+                locked = awaitFlock(forever, deadline);
+                return locked;
+            } finally {
+                if (!locked) {
+                    mutex.release(1);
+                }
+            }
+        }
+
+        private boolean awaitFlock(boolean forever, long deadline) throws InterruptedException {
+            long backoff = MIN_BACKOFF_NANOS;
+            while (!tryFlock()) {
+                long pause = backoff;
+                if (!forever) {
+                    long remaining = deadline - System.nanoTime();
+                    if (remaining <= 0) {
+                        return false;
+                    }
+                    pause = Math.min(pause, remaining);
+                }
+                LockSupport.parkNanos(this, pause);
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
+            }
+            return true;
+        }
+
+        private boolean tryFlock() {
+            while (Libc.flock(fd, LOCK_EX | LOCK_NB) != 0) {
+                int errno = Libc.errno();
+                if (errno == EWOULDBLOCK) {
+                    return false;
+                }
+                if (errno != EINTR) {
+                    throw LockDirectory.failure(
+                            errno, files.directory.path().resolve(LockDirectory.lockFileName(id)), "lock", "read");
+                }
+            }
+            return true;
+        }
+
+        /** Drops the {@code flock}, then lets the next thread of this manager in. */
+        void unlock() {
+            try {
+                if (Libc.flock(fd, LOCK_UN) != 0) {
+                    throw LockDirectory.failure(
+                            Libc.errno(),
+                            files.directory.path().resolve(LockDirectory.lockFileName(id)),
+                            "unlock",
+                            "read");
+                }
+            } finally {
+                mutex.release(1);
+            }
+        }
+    }
+
+    /** A non-reentrant binary semaphore: state 0 is free, 1 is taken, by any thread, released by any. */
+    private static final class Mutex extends AbstractQueuedSynchronizer {
+
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean tryAcquire(int ignored) {
+            return compareAndSetState(0, 1);
+        }
+
+        @Override
+        protected boolean tryRelease(int ignored) {
+            setState(0);
+            return true;
+        }
+    }
+}

@@ -1,0 +1,180 @@
+package dev.interlock.file;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.interlock.HeldLock;
+import dev.interlock.Locker;
+import dev.interlock.testing.ChildJvm;
+import dev.interlock.testing.CounterWorker;
+import dev.interlock.testing.SharedCounter;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Tests for {@link FileLockManager} across real processes: child JVMs running {@link
+ * FileLockChild} or {@link CounterWorker} over the same lock directory as this JVM.
+ *
+ * @author Interlock team
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class FileLockManagerProcessTests {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path tempDir;
+
+    private Path lockDir;
+
+    private FileLockManager manager;
+
+    private final List<ChildJvm> children = new ArrayList<>();
+
+    @BeforeEach
+    void createLockDirectory() {
+        lockDir = tempDir.resolve("locks");
+        manager = FileLockManager.create(lockDir);
+    }
+
+    @AfterEach
+    void cleanUp() {
+        children.forEach(ChildJvm::close);
+        manager.close();
+    }
+
+    private ChildJvm child() {
+        ChildJvm child = ChildJvm.start(FileLockChild.class, lockDir.toString());
+        children.add(child);
+        child.awaitLine("READY", WAIT);
+        return child;
+    }
+
+    private static long nanosOf(String line) {
+        return Long.parseLong(line.substring(line.lastIndexOf(' ') + 1));
+    }
+
+    @Test
+    void processesIncrementingUnderOneLockShouldLoseNoUpdate() {
+        Path counters = tempDir.resolve("counters");
+        int processes = 4;
+        int threads = 2;
+        int iterations = 300;
+        List<ChildJvm> workers = new ArrayList<>();
+        try {
+            Files.createDirectory(counters);
+            for (int p = 0; p < processes; p++) {
+                workers.add(ChildJvm.start(
+                        CounterWorker.class,
+                        FileOpener.class.getName(),
+                        lockDir.toString(),
+                        String.valueOf(threads),
+                        String.valueOf(iterations),
+                        "1",
+                        counters.toString()));
+            }
+            for (ChildJvm worker : workers) {
+                assertThat(worker.awaitSuccess(WAIT)).contains("DONE " + threads * iterations);
+            }
+        } catch (java.io.IOException ex) {
+            throw new java.io.UncheckedIOException(ex);
+        } finally {
+            workers.forEach(ChildJvm::close);
+        }
+        assertThat(new SharedCounter(counters.resolve("counter-0")).get())
+                .isEqualTo((long) processes * threads * iterations);
+    }
+
+    @Test
+    void killOfHolderShouldLetWaitingProcessAcquireWithinOneSecond() {
+        ChildJvm holder = child();
+        ChildJvm waiter = child();
+        holder.send("lock 0");
+        holder.awaitLine("LOCKED 0", WAIT);
+        waiter.send("lock 0");
+        waiter.awaitLine("LOCKING 0", WAIT);
+        assertThat(manager.retrieveLock(0).tryLock()).as("held by the holder").isFalse();
+
+        holder.kill();
+        long killed = System.nanoTime();
+        String locked = waiter.awaitLine("LOCKED 0", WAIT);
+        Duration handOff = Duration.ofNanos(nanosOf(locked) - killed);
+        assertThat(handOff).as("from SIGKILL to the waiter holding the lock").isLessThan(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void freeThenReallocateShouldStillExcludeTheOldHolder() throws Exception {
+        ChildJvm oldHolder = child();
+        oldHolder.send("allocate");
+        assertThat(oldHolder.awaitLine("ALLOCATED", WAIT)).isEqualTo("ALLOCATED 0");
+        oldHolder.send("lock 0");
+        oldHolder.awaitLine("LOCKED 0", WAIT);
+        Object inodeBefore = Files.getAttribute(lockDir.resolve("0.lock"), "unix:ino", LinkOption.NOFOLLOW_LINKS);
+        // The interleaving that breaks podman: the holder frees its ID (podman deletes the file)...
+        oldHolder.send("free 0");
+        oldHolder.awaitLine("FREED 0", WAIT);
+        // ...and another process allocates the same ID and locks it while the old holder still holds it.
+        Locker reallocated = manager.allocateLock();
+        assertThat(reallocated.id()).isZero();
+        assertThat(reallocated.tryLock())
+                .as("the old holder still holds lock 0")
+                .isFalse();
+        assertThat(reallocated.tryLock(Duration.ofMillis(50))).isFalse();
+        assertThat(Files.getAttribute(lockDir.resolve("0.lock"), "unix:ino", LinkOption.NOFOLLOW_LINKS))
+                .as("the same lock file")
+                .isEqualTo(inodeBefore);
+        oldHolder.send("unlock 0");
+        oldHolder.awaitLine("UNLOCKED 0", WAIT);
+        assertThat(reallocated.tryLock(WAIT)).isTrue();
+        oldHolder.send("trylock 0");
+        assertThat(oldHolder.awaitLine("TRYLOCK", WAIT)).isEqualTo("TRYLOCK 0 false");
+        reallocated.unlock();
+    }
+
+    @Test
+    void processesRacingOnNewNamesShouldBindOneIdEach() {
+        ChildJvm first = child();
+        ChildJvm second = child();
+        int names = 50;
+        first.send("names raced " + names);
+        second.send("names raced " + names);
+        String firstIds = first.awaitLine("NAMES", WAIT);
+        String secondIds = second.awaitLine("NAMES", WAIT);
+        assertThat(firstIds).isEqualTo(secondIds);
+        assertThat(manager.allocatedLocks()).isEqualTo(names);
+        assertThat(manager.namedLock("raced-7").id()).isEqualTo(Integer.parseInt(firstIds.split(" ")[8]));
+    }
+
+    @Test
+    void locksHeldShouldReportLocksOfOtherProcessesWithTheirPid() {
+        ChildJvm holder = child();
+        int namedId = manager.namedLock("visible").id();
+        holder.send("lock 7");
+        holder.awaitLine("LOCKED 7", WAIT);
+        holder.send("lock " + namedId);
+        holder.awaitLine("LOCKED " + namedId, WAIT);
+        manager.retrieveLock(3).lock();
+        assertThat(manager.locksHeld())
+                .extracting(
+                        HeldLock::id,
+                        held -> held.ownerPid().getAsLong(),
+                        held -> held.name().orElse(""))
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(namedId, holder.pid(), "visible"),
+                        org.assertj.core.groups.Tuple.tuple(
+                                3, ProcessHandle.current().pid(), ""),
+                        org.assertj.core.groups.Tuple.tuple(7, holder.pid(), ""));
+        holder.kill();
+        manager.retrieveLock(3).unlock();
+        assertThat(manager.locksHeld()).isEmpty();
+    }
+}

@@ -1,0 +1,19 @@
+package dev.interlock.file;
+
+import dev.interlock.Manager;
+import dev.interlock.testing.ManagerOpener;
+import java.nio.file.Path;
+
+/**
+ * Opens a {@link FileLockManager} over an existing lock directory, for child JVMs such as {@link
+ * dev.interlock.testing.CounterWorker}.
+ *
+ * @author Interlock team
+ */
+public final class FileOpener implements ManagerOpener {
+
+    @Override
+    public Manager open(String location) {
+        return FileLockManager.open(Path.of(location));
+    }
+}
