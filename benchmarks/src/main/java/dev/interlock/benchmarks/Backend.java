@@ -1,9 +1,14 @@
 package dev.interlock.benchmarks;
 
 import dev.interlock.Manager;
+import dev.interlock.file.FileLockManager;
 import dev.interlock.memory.InMemoryManager;
 import dev.interlock.shm.SHMLockManager;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -27,6 +32,20 @@ public enum Backend {
         Manager open(String location, int numLocks) {
             throw new UnsupportedOperationException("In-memory locks live in one JVM, so " + location
                     + " cannot be opened from another process; benchmark MEMORY with one process only");
+        }
+    },
+
+    /** {@link FileLockManager}: a directory of lock files, deleted when the storage is closed. */
+    FILE(false, true) {
+        @Override
+        BenchmarkStorage create(int numLocks) {
+            Path dir = Path.of(System.getProperty("java.io.tmpdir"), uniqueName());
+            return new BenchmarkStorage(FileLockManager.create(dir), dir.toString(), () -> deleteTree(dir));
+        }
+
+        @Override
+        Manager open(String location, int numLocks) {
+            return FileLockManager.open(Path.of(location));
         }
     },
 
@@ -115,6 +134,17 @@ public enum Backend {
      */
     public Manager openStorage(String location, int numLocks) throws IOException {
         return open(location, numLocks);
+    }
+
+    /** Deletes a directory and everything in it, deepest entries first. */
+    static void deleteTree(Path dir) throws IOException {
+        List<Path> entries;
+        try (var walk = Files.walk(dir)) {
+            entries = walk.sorted(Comparator.reverseOrder()).toList();
+        }
+        for (Path entry : entries) {
+            Files.delete(entry);
+        }
     }
 
     /** Returns a name unique to this process and call, for segments and directories. */

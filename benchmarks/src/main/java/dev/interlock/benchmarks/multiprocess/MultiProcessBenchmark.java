@@ -138,10 +138,10 @@ public final class MultiProcessBenchmark {
 
     /** The C program doing with podman's primitives what {@code backend} does, if there is one. */
     static @Nullable String referenceFor(Backend backend) {
-        return switch (backend.name()) {
-            case "SHM" -> "C_PTHREAD";
-            case "FILE" -> "C_FCNTL";
-            default -> null;
+        return switch (backend) {
+            case SHM -> "C_PTHREAD";
+            case FILE -> "C_FCNTL";
+            case MEMORY -> null;
         };
     }
 

@@ -6,11 +6,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Tests for {@link MultiProcessBenchmark}: one short round through a real child JVM.
+ * Tests for {@link MultiProcessBenchmark}: one short round through real child JVMs, in-memory
+ * locks in one process and a shared-memory segment across two.
  *
  * @author Interlock team
  */
@@ -22,9 +24,9 @@ class MultiProcessBenchmarkTests {
         MultiProcessBenchmark.main(new String[] {
             "--rounds", "1",
             "--duration-ms", "30",
-            "--processes", "1",
-            "--threads", "1,2",
-            "--backends", "MEMORY",
+            "--processes", "1,2",
+            "--threads", "1",
+            "--backends", "MEMORY,SHM",
             "--out", out.toString(),
             "--log", dir.resolve("children.log").toString()
         });
@@ -33,8 +35,20 @@ class MultiProcessBenchmarkTests {
         List<RoundRecord> records =
                 lines.subList(1, lines.size()).stream().map(RoundRecord::parse).toList();
         assertThat(records)
-                .extracting(r -> r.round() + " " + r.subject() + " " + r.pattern() + " " + r.threads())
-                .containsExactly("1 MEMORY ONE 1", "1 MEMORY MANY 1", "1 MEMORY ONE 2", "1 MEMORY MANY 2");
+                .extracting(r -> r.round() + " " + r.subject() + " " + r.pattern() + " " + r.processes())
+                .containsExactly(
+                        "1 MEMORY ONE 1",
+                        "1 MEMORY MANY 1",
+                        "1 SHM ONE 1",
+                        "1 SHM MANY 1",
+                        "1 SHM ONE 2",
+                        "1 SHM MANY 2");
         assertThat(records).allSatisfy(r -> assertThat(r.pairsPerSecond()).isPositive());
+        try (Stream<Path> segments = Files.list(Path.of("/dev/shm"))) {
+            assertThat(segments.map(p -> p.getFileName().toString()))
+                    .as("segments left behind")
+                    .noneMatch(name -> name.startsWith(
+                            "interlock-bench-" + ProcessHandle.current().pid() + "-"));
+        }
     }
 }
