@@ -24,12 +24,12 @@ public enum Backend {
     /** {@link InMemoryManager}: locks of one JVM, the cost of the shared semantics alone. */
     MEMORY(true, false) {
         @Override
-        BenchmarkStorage create(int numLocks) {
+        public BenchmarkStorage create(int numLocks) {
             return new BenchmarkStorage(InMemoryManager.create(numLocks), "memory", () -> {});
         }
 
         @Override
-        Manager open(String location, int numLocks) {
+        public Manager open(String location, int numLocks) {
             throw new UnsupportedOperationException("In-memory locks live in one JVM, so " + location
                     + " cannot be opened from another process; benchmark MEMORY with one process only");
         }
@@ -38,13 +38,13 @@ public enum Backend {
     /** {@link FileLockManager}: a directory of lock files, deleted when the storage is closed. */
     FILE(false, true) {
         @Override
-        BenchmarkStorage create(int numLocks) {
+        public BenchmarkStorage create(int numLocks) {
             Path dir = Path.of(System.getProperty("java.io.tmpdir"), uniqueName());
             return new BenchmarkStorage(FileLockManager.create(dir), dir.toString(), () -> deleteTree(dir));
         }
 
         @Override
-        Manager open(String location, int numLocks) {
+        public Manager open(String location, int numLocks) {
             return FileLockManager.open(Path.of(location));
         }
     },
@@ -52,13 +52,13 @@ public enum Backend {
     /** {@link SHMLockManager}: a POSIX shared-memory segment, unlinked when the storage is closed. */
     SHM(true, true) {
         @Override
-        BenchmarkStorage create(int numLocks) {
+        public BenchmarkStorage create(int numLocks) {
             String path = "/" + uniqueName();
             return new BenchmarkStorage(SHMLockManager.create(path, numLocks), path, () -> SHMLockManager.unlink(path));
         }
 
         @Override
-        Manager open(String location, int numLocks) {
+        public Manager open(String location, int numLocks) {
             return SHMLockManager.open(location, numLocks);
         }
     };
@@ -100,7 +100,7 @@ public enum Backend {
      * @return the storage, which removes itself when closed
      * @throws IOException if the storage cannot be created
      */
-    abstract BenchmarkStorage create(int numLocks) throws IOException;
+    public abstract BenchmarkStorage create(int numLocks) throws IOException;
 
     /**
      * Opens storage that another process created with {@link #create(int)}.
@@ -111,30 +111,7 @@ public enum Backend {
      * @throws IOException if the storage cannot be opened
      * @throws UnsupportedOperationException if the backend is not multiprocess
      */
-    abstract Manager open(String location, int numLocks) throws IOException;
-
-    /**
-     * Creates fresh storage; public entry point for the multi-process benchmark's parent.
-     *
-     * @param numLocks the lock count
-     * @return the storage
-     * @throws IOException if the storage cannot be created
-     */
-    public BenchmarkStorage createStorage(int numLocks) throws IOException {
-        return create(numLocks);
-    }
-
-    /**
-     * Opens storage created by another process; public entry point for the benchmark's children.
-     *
-     * @param location the storage's location
-     * @param numLocks the lock count it was created with
-     * @return a manager over that storage
-     * @throws IOException if the storage cannot be opened
-     */
-    public Manager openStorage(String location, int numLocks) throws IOException {
-        return open(location, numLocks);
-    }
+    public abstract Manager open(String location, int numLocks) throws IOException;
 
     /** Deletes a directory and everything in it, deepest entries first. */
     static void deleteTree(Path dir) throws IOException {

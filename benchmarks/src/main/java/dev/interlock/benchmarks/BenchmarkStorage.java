@@ -42,7 +42,7 @@ public final class BenchmarkStorage implements AutoCloseable {
     }
 
     /**
-     * Returns where the storage lives, as {@link Backend#openStorage(String, int)} expects it: a
+     * Returns where the storage lives, as {@link Backend#open(String, int)} expects it: a
      * shm name or a directory path.
      *
      * @return the location

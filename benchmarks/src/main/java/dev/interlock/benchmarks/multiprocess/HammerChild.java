@@ -58,8 +58,8 @@ public final class HammerChild {
                         // A backend that is not multiprocess gets fresh storage here; the parent
                         // runs it with one process only.
                         manager = backend.multiprocess()
-                                ? backend.openStorage(words[2], numLocks)
-                                : backend.createStorage(numLocks).manager();
+                                ? backend.open(words[2], numLocks)
+                                : backend.create(numLocks).manager();
                         List<Locker> lockers = new ArrayList<>();
                         for (int i = 0; i < threads; i++) {
                             lockers.add(manager.retrieveLock(pattern.lockIdFor(firstThread + i)));

@@ -83,7 +83,7 @@ public final class MultiProcessBenchmark {
     private void run() throws Exception {
         for (Backend backend : settings.backends()) {
             if (backend.multiprocess()) {
-                storages.put(backend, backend.createStorage(NUM_LOCKS));
+                storages.put(backend, backend.create(NUM_LOCKS));
             }
         }
         int maxProcesses =
@@ -136,8 +136,13 @@ public final class MultiProcessBenchmark {
         return records;
     }
 
-    /** The C program doing with podman's primitives what {@code backend} does, if there is one. */
-    static @Nullable String referenceFor(Backend backend) {
+    /**
+     * Returns the C reference that does with podman's primitives what {@code backend} does.
+     *
+     * @param backend the backend
+     * @return the reference's subject name, or {@code null} if there is none
+     */
+    public static @Nullable String referenceFor(Backend backend) {
         return switch (backend) {
             case SHM -> "C_PTHREAD";
             case FILE -> "C_FCNTL";

@@ -2,6 +2,7 @@ package dev.interlock.benchmarks.report;
 
 import dev.interlock.benchmarks.Backend;
 import dev.interlock.benchmarks.multiprocess.LockPattern;
+import dev.interlock.benchmarks.multiprocess.MultiProcessBenchmark;
 import dev.interlock.benchmarks.multiprocess.RoundRecord;
 import dev.interlock.benchmarks.report.JmhScores.Score;
 import java.io.IOException;
@@ -16,6 +17,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.DoubleFunction;
+import java.util.function.DoublePredicate;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
@@ -36,7 +39,8 @@ import org.jspecify.annotations.Nullable;
 public final class Report {
 
     /** Uncontended pair targets: at most this many times the baseline. */
-    private static final Map<String, Double> UNCONTENDED_TARGETS = Map.of("MEMORY", 1.5, "SHM", 2.0, "FILE", 1.0);
+    private static final Map<Backend, Double> UNCONTENDED_TARGETS =
+            Map.of(Backend.MEMORY, 1.5, Backend.SHM, 2.0, Backend.FILE, 1.0);
 
     /** Allocation on a nearly full 65,536-lock SHM segment must stay under this. */
     private static final double SHM_ALLOCATION_TARGET_NANOS = 1_000;
@@ -135,12 +139,12 @@ public final class Report {
                 ratio(scores.get(UNCONTENDED + "synchronizedBlock", ""), reentrant, "ReentrantLock"));
         row(pair, "FileChannel.lock()+release()", fileChannel, "baseline");
         for (Backend backend : Backend.values()) {
-            boolean file = backend.name().equals("FILE");
+            boolean file = backend == Backend.FILE;
             Optional<Score> score = scores.get(UNCONTENDED + "interlock", backend.name());
             Optional<Score> baseline = file ? fileChannel : reentrant;
             String baselineName = file ? "FileChannel" : "ReentrantLock";
             row(pair, backend.name(), score, ratio(score, baseline, baselineName));
-            double limit = UNCONTENDED_TARGETS.getOrDefault(backend.name(), Double.NaN);
+            double limit = UNCONTENDED_TARGETS.get(backend);
             target(
                     backend.name() + " uncontended pair ≤ " + limit + "× " + baselineName,
                     score.flatMap(s -> baseline.map(b -> s.mean() / b.mean())),
@@ -153,7 +157,7 @@ public final class Report {
             String fill = backend.bounded() ? "65,535 of 65,536 allocated" : "10,000 allocated";
             Optional<Score> score = scores.get("AllocationBenchmark.allocateAndFree", backend.name());
             row("allocateLock()+free(), " + fill, backend.name(), score, "");
-            if (backend.name().equals("SHM")) {
+            if (backend == Backend.SHM) {
                 target(
                         "SHM allocation on a nearly full 65,536-lock segment < 1 µs",
                         score.map(Score::mean),
@@ -224,9 +228,9 @@ public final class Report {
         out.println("|---|---|---|---:|---|---:|---|");
         for (List<RoundRecord> runs : bySubject.values()) {
             RoundRecord first = runs.get(0);
-            String reference = first.subject().equals("SHM")
-                    ? "C_PTHREAD"
-                    : first.subject().equals("FILE") ? "C_FCNTL" : null;
+            String reference = first.subject().startsWith("C_")
+                    ? null
+                    : MultiProcessBenchmark.referenceFor(Backend.valueOf(first.subject()));
             String comparison = "";
             if (reference != null && first.pattern() == LockPattern.ONE && first.threads() == 1) {
                 List<Double> ratios = perRoundRatios(runs, records, reference);
@@ -244,7 +248,7 @@ public final class Report {
                                     .max()
                                     .orElseThrow(),
                             displayName(reference));
-                    if (first.subject().equals("SHM") && first.processes() == 2) {
+                    if (first.subject().equals(Backend.SHM.name()) && first.processes() == 2) {
                         target(
                                 "2-process SHM throughput ≥ " + TWO_PROCESS_TARGET + "× C robust pthread mutex",
                                 Optional.of(median(ratios)),
@@ -292,28 +296,13 @@ public final class Report {
         return ratios;
     }
 
-    private void target(
-            String name,
-            Optional<Double> value,
-            java.util.function.DoublePredicate met,
-            java.util.function.DoubleFunction<String> format) {
+    private void target(String name, Optional<Double> value, DoublePredicate met, DoubleFunction<String> format) {
         targets.add(value.map(
                         v -> String.format("- %s: %s — **%s**", name, format.apply(v), met.test(v) ? "met" : "missed"))
                 .orElse("- " + name + ": **not measured** (backend or baseline missing from this run)"));
     }
 
     private void targets() {
-        if (!Stream.of("SHM", "FILE")
-                .allMatch(name ->
-                        Stream.of(Backend.values()).anyMatch(b -> b.name().equals(name)))) {
-            targets.add("- Backends missing from this build (not benchmarked): "
-                    + String.join(
-                            ", ",
-                            Stream.of("SHM", "FILE")
-                                    .filter(name -> Stream.of(Backend.values())
-                                            .noneMatch(b -> b.name().equals(name)))
-                                    .toList()));
-        }
         out.println("## Targets\n");
         targets.forEach(out::println);
         out.println();
