@@ -76,12 +76,16 @@ static int bucket_of(long long ns) {
 }
 
 /*
- * Podman's take_mutex: a robust mutex whose owner died returns EOWNERDEAD with the mutex held;
- * mark it consistent and carry on (the benchmark protects no data that could be half-written).
+ * What podman's take_mutex does: retry on EAGAIN, and when the previous owner died holding the
+ * robust mutex (EOWNERDEAD, returned with the mutex held) mark it consistent and carry on; the
+ * benchmark protects no data that could be half-written.
  */
 static int pthread_take(void *target) {
     pthread_mutex_t *mutex = target;
-    int rc = pthread_mutex_lock(mutex);
+    int rc;
+    do {
+        rc = pthread_mutex_lock(mutex);
+    } while (rc == EAGAIN);
     if (rc == EOWNERDEAD) {
         rc = pthread_mutex_consistent(mutex);
     }
