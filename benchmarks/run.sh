@@ -49,6 +49,9 @@ if ! java -jar "$jar" $jmh_args -rf csv -rff "$results/jmh.csv" > "$results/jmh.
   exit 1
 fi
 sed -n '/^Benchmark /,$p' "$results/jmh.log"
+if grep -q '<failure>' "$results/jmh.log"; then
+  echo "WARNING: some JMH benchmarks failed and show as 'not measured'; see $results/jmh.log" >&2
+fi
 
 echo "== Multi-process: $rounds rounds of ${duration_ms} ms runs, children's stderr in $results/children.log"
 java -cp "$jar" dev.interlock.benchmarks.multiprocess.MultiProcessBenchmark \
