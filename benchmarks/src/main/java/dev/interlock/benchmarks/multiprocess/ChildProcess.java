@@ -119,19 +119,23 @@ final class ChildProcess implements AutoCloseable {
     }
 
     /**
-     * Waits a little for the child to end by itself, then kills it.
-     *
-     * @throws InterruptedException if interrupted while waiting
+     * Waits a little for the child to end by itself, then kills it. If interrupted, kills it at
+     * once and keeps the interrupt status.
      */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         try {
             input.close();
         } catch (IOException ex) {
             // Already closed by the child's exit: nothing left to tell it.
         }
-        if (!process.waitFor(5, TimeUnit.SECONDS)) {
-            process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException ex) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
         }
     }
 
