@@ -1,9 +1,12 @@
 package dev.interlock.shm;
 
+import com.sun.jna.LastErrorException;
+import dev.interlock.LockStorageException;
 import dev.interlock.ManagerClosedException;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.time.Duration;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +38,12 @@ final class LockWords {
 
     /** Spin iterations before sleeping: long enough for a short critical section on another core. */
     private static final int SPIN_LIMIT = 100;
+
+    /**
+     * Longest single sleep in the kernel: an interrupt or a {@code close()} cannot end a futex
+     * wait, so this bounds how late a waiter notices them, whatever the recovery timeout.
+     */
+    private static final long MAX_SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private static final long MIN_VIRTUAL_PARK_MICROS = 20;
 
@@ -75,13 +84,13 @@ final class LockWords {
             ShmSegment segment,
             Session session,
             int lockCount,
-            long recoveryTimeoutNanos,
+            Duration recoveryTimeout,
             RecoveryReporter reporter,
             SHMLockManager manager) {
         this.segment = segment;
         this.session = session;
         this.token = session.token();
-        this.livenessCheckNanos = Math.max(1, recoveryTimeoutNanos / 4);
+        this.livenessCheckNanos = livenessCheckNanos(recoveryTimeout);
         this.reporter = reporter;
         this.manager = manager;
         this.parked = new AtomicReferenceArray<>(lockCount);
@@ -146,7 +155,9 @@ final class LockWords {
                 }
                 long remaining = forever ? Long.MAX_VALUE : timeoutNanos - (now - start);
                 if (remaining <= 0) {
-                    return false;
+                    // A short tryLock(timeout) may end before the first periodic check: check
+                    // once here, or a dead holder would make it fail forever.
+                    return recoverIfDead(record, id, word);
                 }
                 if (Thread.interrupted()) {
                     throw new InterruptedException("Interrupted while waiting for lock " + id);
@@ -154,7 +165,7 @@ final class LockWords {
                 if (manager.closed()) {
                     throw new ManagerClosedException(manager.toString());
                 }
-                long slice = Math.min(remaining, nextLivenessCheck - now);
+                long slice = Math.min(Math.min(remaining, nextLivenessCheck - now), MAX_SLEEP_NANOS);
                 if (virtual) {
                     if (queue == null && id >= 0) {
                         queue = parkQueue(id);
@@ -202,7 +213,25 @@ final class LockWords {
 
     private boolean recoverIfDead(int record, int id, int word) {
         int holder = word & ~ShmLayout.WAITERS_BIT;
-        if (session.isAlive(holder)) {
+        boolean alive;
+        try {
+            alive = session.isAlive(holder);
+        } catch (LastErrorException ex) {
+            if (manager.closed()) {
+                throw new ManagerClosedException(manager.toString());
+            }
+            throw new LockStorageException(
+                    manager.path(),
+                    "Cannot check whether the holder of lock " + id + " of " + manager + " is alive: fcntl(F_OFD_GETLK)"
+                            + " failed with errno " + ex.getErrorCode() + "; the segment file may have been replaced",
+                    ex);
+        }
+        // close() sets the flag before it closes the session's descriptor, whose number the
+        // process may then reuse for another file: an answer given after that is meaningless.
+        if (manager.closed()) {
+            throw new ManagerClosedException(manager.toString());
+        }
+        if (alive) {
             return false;
         }
         OptionalLong deadPid = session.pidOf(holder);
@@ -217,7 +246,7 @@ final class LockWords {
     }
 
     private void stampHeldSince(int record) {
-        segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET, System.currentTimeMillis());
+        segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET, CoarseClock.millis());
     }
 
     private ConcurrentLinkedQueue<Thread> parkQueue(int id) {
@@ -240,6 +269,15 @@ final class LockWords {
                 LockSupport.unpark(next);
             }
         }
+    }
+
+    /**
+     * Returns how often a waiter checks its holder: a quarter of the recovery timeout, so that a
+     * waiter notices a death within half of it (one interval until the check, one more if the
+     * death came just after a check) and the rest is slack.
+     */
+    static long livenessCheckNanos(Duration recoveryTimeout) {
+        return Math.max(1, recoveryTimeout.toNanos() / 4);
     }
 
     static boolean isVirtual(Thread thread) {

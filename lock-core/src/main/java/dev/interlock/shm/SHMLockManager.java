@@ -84,9 +84,10 @@ public final class SHMLockManager extends AbstractManager {
         this.layout = opened.layout();
         this.session = session;
         this.listener = options.recoveryListener();
-        this.words = new LockWords(
-                segment, session, layout.lockCount, options.recoveryTimeout().toNanos(), this::recovered, this);
+        this.words =
+                new LockWords(segment, session, layout.lockCount, options.recoveryTimeout(), this::recovered, this);
         this.allocator = new Allocator(segment, layout, words);
+        CoarseClock.acquire();
     }
 
     /**
@@ -241,12 +242,23 @@ public final class SHMLockManager extends AbstractManager {
     private static SHMLockManager attach(String path, int lockCount, Options options) {
         SegmentFiles.Opened opened = SegmentFiles.open(path, lockCount, options);
         try {
-            Session session = Session.claim(path, opened.segment(), opened.fd());
+            Session session = Session.claim(
+                    path, opened.segment(), opened.fd(), LockWords.livenessCheckNanos(options.recoveryTimeout()));
             return new SHMLockManager(path, opened, session, options);
         } catch (RuntimeException ex) {
             NativeCalls.close(opened.fd());
             throw ex;
         }
+    }
+
+    /** Returns the segment's name. */
+    String path() {
+        return path;
+    }
+
+    /** Returns this instance's owner slot in the segment; for tests and diagnostics. */
+    int slot() {
+        return session.slot();
     }
 
     /** Returns whether this manager was closed; for waiters, which then stop waiting. */
@@ -355,6 +367,7 @@ public final class SHMLockManager extends AbstractManager {
     @Override
     protected void closeStorage() {
         session.close();
+        CoarseClock.release();
     }
 
     @Override

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -195,8 +196,9 @@ final class SegmentFiles {
                                 + " of your own, or accept it with Options.withAllowForeignOwner(true)");
             }
             Set<PosixFilePermission> actual = Files.getPosixFilePermissions(opened);
+            // Group first, so the message names the wider grant deterministically.
             for (PosixFilePermission write :
-                    Set.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE)) {
+                    List.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE)) {
                 if (actual.contains(write) && !options.mode().contains(write)) {
                     throw new LockStorageAccessException(
                             path,

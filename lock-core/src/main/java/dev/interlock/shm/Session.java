@@ -3,6 +3,7 @@ package dev.interlock.shm;
 import com.sun.jna.LastErrorException;
 import dev.interlock.LockStorageException;
 import java.util.OptionalLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One manager instance's attachment to a segment: its owner slot, its session token, and the
@@ -20,6 +21,9 @@ import java.util.OptionalLong;
  */
 final class Session {
 
+    /** Marks a slot token whose session is still being set up; never equal to a lock word's token. */
+    private static final int CLAIMING_BIT = 1 << 31;
+
     private final ShmSegment segment;
 
     private final int fd;
@@ -28,11 +32,23 @@ final class Session {
 
     private final int token;
 
-    private Session(ShmSegment segment, int fd, int slot, int token) {
+    private final long aliveCacheNanos;
+
+    /**
+     * The last holder found alive and when: many threads waiting for the same live holder then
+     * share one {@code F_OFD_GETLK} per {@code aliveCacheNanos} instead of making one each. A stale
+     * entry only delays a recovery by that long.
+     */
+    private volatile @Nullable Confirmation lastConfirmedAlive;
+
+    private record Confirmation(int token, long atNanos) {}
+
+    private Session(ShmSegment segment, int fd, int slot, int token, long aliveCacheNanos) {
         this.segment = segment;
         this.fd = fd;
         this.slot = slot;
         this.token = token;
+        this.aliveCacheNanos = aliveCacheNanos;
     }
 
     /**
@@ -40,20 +56,26 @@ final class Session {
      * live owner), then publishes a new session token of the next generation.
      *
      * @param fd a descriptor with its own open file description, kept open for the session
+     * @param aliveCacheNanos how long a holder found alive is trusted to stay alive
      * @throws LockStorageException if every slot is held by a live manager
      */
-    static Session claim(String path, ShmSegment segment, int fd) {
+    static Session claim(String path, ShmSegment segment, int fd, long aliveCacheNanos) {
         for (int slot = 0; slot < ShmLayout.OWNER_SLOTS; slot++) {
             int offset = ShmLayout.ownerSlotOffset(slot);
-            if (tryLockSlot(fd, offset)) {
-                int previous = segment.intAcquire(offset + ShmLayout.SLOT_TOKEN_OFFSET);
+            if (tryLockSlot(path, fd, offset)) {
+                int previous = segment.intAcquire(offset + ShmLayout.SLOT_TOKEN_OFFSET) & ~CLAIMING_BIT;
                 int generation = (previous >>> ShmLayout.SLOT_BITS) % ShmLayout.MAX_GENERATION + 1;
                 int token = generation << ShmLayout.SLOT_BITS | slot;
-                segment.intPlain(offset + ShmLayout.SLOT_PID_OFFSET, (int)
+                // The new token marked as claiming first, the plain token last (all release
+                // stores): a reader that sees the same token before and after reading the pid knows
+                // the pid is that token's; and a claimant killed half-way still advanced the
+                // generation, so no later session can get a dead session's token back.
+                segment.intRelease(offset + ShmLayout.SLOT_TOKEN_OFFSET, token | CLAIMING_BIT);
+                segment.intRelease(offset + ShmLayout.SLOT_PID_OFFSET, (int)
                         ProcessHandle.current().pid());
-                segment.longPlain(offset + ShmLayout.SLOT_ATTACHED_OFFSET, System.currentTimeMillis());
+                segment.longRelease(offset + ShmLayout.SLOT_ATTACHED_OFFSET, System.currentTimeMillis());
                 segment.intRelease(offset + ShmLayout.SLOT_TOKEN_OFFSET, token);
-                return new Session(segment, fd, slot, token);
+                return new Session(segment, fd, slot, token, aliveCacheNanos);
             }
         }
         throw new LockStorageException(
@@ -63,7 +85,7 @@ final class Session {
                         + " needed (one per process is enough)");
     }
 
-    private static boolean tryLockSlot(int fd, int offset) {
+    private static boolean tryLockSlot(String path, int fd, int offset) {
         try {
             NativeCalls.ofdLock(fd, NativeCalls.F_OFD_SETLK, NativeCalls.F_WRLCK, offset);
             return true;
@@ -71,7 +93,12 @@ final class Session {
             if (ex.getErrorCode() == NativeCalls.EAGAIN || ex.getErrorCode() == NativeCalls.EACCES) {
                 return false;
             }
-            throw ex;
+            throw new LockStorageException(
+                    path,
+                    "Cannot take the liveness lock of an owner slot in shared-memory segment " + path
+                            + ": fcntl(F_OFD_SETLK) failed with errno " + ex.getErrorCode() + " (" + ex.getMessage()
+                            + "); the shared-memory backend needs open-file-description locks (Linux 3.15 or later)",
+                    ex);
         }
     }
 
@@ -100,8 +127,17 @@ final class Session {
         if (segment.intAcquire(offset + ShmLayout.SLOT_TOKEN_OFFSET) != holderToken) {
             return false;
         }
+        long now = System.nanoTime();
+        Confirmation confirmed = lastConfirmedAlive;
+        if (confirmed != null && confirmed.token == holderToken && now - confirmed.atNanos < aliveCacheNanos) {
+            return true;
+        }
         short type = NativeCalls.ofdLock(fd, NativeCalls.F_OFD_GETLK, NativeCalls.F_WRLCK, offset);
-        return type != NativeCalls.F_UNLCK;
+        if (type == NativeCalls.F_UNLCK) {
+            return false;
+        }
+        lastConfirmedAlive = new Confirmation(holderToken, now);
+        return true;
     }
 
     /**
@@ -110,8 +146,14 @@ final class Session {
      */
     OptionalLong pidOf(int holderToken) {
         int offset = ShmLayout.ownerSlotOffset(holderToken & ShmLayout.SLOT_MASK);
-        int pid = segment.intPlain(offset + ShmLayout.SLOT_PID_OFFSET);
-        boolean sameSession = segment.intAcquire(offset + ShmLayout.SLOT_TOKEN_OFFSET) == holderToken;
+        int tokenOffset = offset + ShmLayout.SLOT_TOKEN_OFFSET;
+        // Token before and after the pid, as in claim(): an unchanged token means the pid is that
+        // session's.
+        if (segment.intAcquire(tokenOffset) != holderToken) {
+            return OptionalLong.empty();
+        }
+        int pid = segment.intAcquire(offset + ShmLayout.SLOT_PID_OFFSET);
+        boolean sameSession = segment.intAcquire(tokenOffset) == holderToken;
         return sameSession && pid > 0 ? OptionalLong.of(pid) : OptionalLong.empty();
     }
 

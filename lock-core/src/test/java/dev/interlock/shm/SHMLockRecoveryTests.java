@@ -1,0 +1,156 @@
+package dev.interlock.shm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.interlock.HeldLock;
+import dev.interlock.Locker;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Tests for dead-holder recovery in {@link SHMLockManager}, with the dead holder's records written
+ * straight into the segment: a lock word and an allocator lock left behind by a session that no
+ * longer exists, and allocation state left half-written. The kill-based tests with real processes
+ * are in {@link SHMLockManagerMultiProcessTests}.
+ *
+ * @author Interlock team
+ */
+class SHMLockRecoveryTests {
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    /** A session of slot 5, generation 1, that never attached: as dead as a killed process. */
+    private static final int DEAD_TOKEN = 1 << ShmLayout.SLOT_BITS | 5;
+
+    private final String segment = TestSegments.uniqueName("recovery");
+
+    private final ShmLayout layout = new ShmLayout(64);
+
+    private final List<HeldLock> recovered = new CopyOnWriteArrayList<>();
+
+    private final ExecutorService executor = Executors.newCachedThreadPool();
+
+    private SHMLockManager manager;
+
+    @BeforeEach
+    void createSegment() {
+        manager = SHMLockManager.create(segment, 64, options());
+    }
+
+    private SHMLockManager.Options options() {
+        return SHMLockManager.Options.defaults()
+                .withRecoveryTimeout(Duration.ofMillis(100))
+                .withRecoveryListener(recovered::add);
+    }
+
+    @AfterEach
+    void cleanUp() throws InterruptedException {
+        executor.shutdownNow();
+        assertThat(executor.awaitTermination(WAIT.toSeconds(), TimeUnit.SECONDS))
+                .isTrue();
+        manager.close();
+        SHMLockManager.unlink(segment);
+    }
+
+    @Test
+    void lockOfDeadHolderShouldBeTakenOverAndReportedOnce() throws Exception {
+        Locker named = manager.namedLock("orders");
+        int record = layout.recordOffset(named.id());
+        TestSegments.writeLong(segment, record + ShmLayout.HELD_SINCE_OFFSET, 1_700_000_000_000L);
+        TestSegments.writeInt(segment, record, DEAD_TOKEN | ShmLayout.WAITERS_BIT);
+        try (SHMLockManager second = SHMLockManager.open(segment, 64, options())) {
+            CountDownLatch start = new CountDownLatch(1);
+            Future<Boolean> mine = executor.submit(() -> {
+                start.await();
+                return named.tryLock(WAIT);
+            });
+            Future<Boolean> theirs = executor.submit(() -> {
+                start.await();
+                return second.retrieveLock(named.id()).tryLock(Duration.ofMillis(300));
+            });
+            start.countDown();
+            assertThat(List.of(mine.get(30, TimeUnit.SECONDS), theirs.get(30, TimeUnit.SECONDS)))
+                    .as("exactly one manager got the dead holder's lock")
+                    .containsExactlyInAnyOrder(true, false);
+            assertThat(recovered).singleElement().satisfies(dead -> {
+                assertThat(dead.id()).isEqualTo(named.id());
+                assertThat(dead.name()).hasValue("orders");
+                assertThat(dead.ownerPid()).as("slot 5 never recorded a pid").isEmpty();
+                assertThat(dead.heldSince()).hasValue(Instant.ofEpochMilli(1_700_000_000_000L));
+            });
+            if (mine.get()) {
+                named.unlock();
+            } else {
+                second.retrieveLock(named.id()).unlock();
+            }
+        }
+        assertThat(manager.locksHeld()).isEmpty();
+    }
+
+    @Test
+    void tryLockShouldRecoverDeadHolderAtOnce() {
+        TestSegments.writeInt(segment, layout.recordOffset(9), DEAD_TOKEN);
+        Locker locker = manager.retrieveLock(9);
+        assertThat(locker.tryLock()).isTrue();
+        assertThat(recovered).extracting(HeldLock::id).containsExactly(9);
+        locker.unlock();
+    }
+
+    @Test
+    void shortTimedTryLockShouldRecoverDeadHolderBeforeGivingUp() throws InterruptedException {
+        TestSegments.writeInt(segment, layout.recordOffset(10), DEAD_TOKEN | ShmLayout.WAITERS_BIT);
+        Locker locker = manager.retrieveLock(10);
+        assertThat(locker.tryLock(Duration.ofMillis(1))).isTrue();
+        assertThat(recovered).extracting(HeldLock::id).containsExactly(10);
+        locker.unlock();
+    }
+
+    @Test
+    void managerKilledWhileClaimingASlotShouldNotHandItsDeadTokenToTheNextClaimant() {
+        int deadInSlotOne = 1 << ShmLayout.SLOT_BITS | 1;
+        // Slot 1's holder died holding lock 12; a claimant of slot 1 was killed half-way.
+        TestSegments.writeInt(segment, layout.recordOffset(12), deadInSlotOne);
+        TestSegments.writeInt(
+                segment, ShmLayout.ownerSlotOffset(1) + ShmLayout.SLOT_TOKEN_OFFSET, deadInSlotOne | 1 << 31);
+        try (SHMLockManager next = SHMLockManager.open(segment, 64, options())) {
+            assertThat(next.slot()).isEqualTo(1);
+            assertThat(next.retrieveLock(12).tryLock())
+                    .as("the dead token is not the new session's")
+                    .isTrue();
+            next.retrieveLock(12).unlock();
+        }
+        assertThat(recovered).extracting(HeldLock::id).containsExactly(12);
+    }
+
+    @Test
+    void allocatorOfDeadHolderShouldBeTakenOverAndHalfWrittenStateRepaired() {
+        manager.allocateLock();
+        manager.allocateLock();
+        int boundId = manager.namedLock("kept").id();
+        // The dead holder was binding "lost" to ID 3: it wrote the name slot but died before
+        // setting the bit; it had also miscounted.
+        int nameSlot = layout.nameSlotOffset(3);
+        byte[] lost = "lost".getBytes(StandardCharsets.UTF_8);
+        TestSegments.writeBytes(segment, nameSlot + ShmLayout.NAME_BYTES_OFFSET, lost);
+        TestSegments.writeInt(segment, nameSlot + ShmLayout.NAME_LENGTH_OFFSET, lost.length);
+        TestSegments.writeLong(segment, ShmLayout.ALLOCATOR_RECORD_OFFSET + ShmLayout.ALLOCATED_COUNT_OFFSET, 99);
+        TestSegments.writeInt(segment, ShmLayout.ALLOCATOR_RECORD_OFFSET, DEAD_TOKEN);
+
+        assertThat(manager.allocateLock().id()).isEqualTo(3);
+        assertThat(manager.allocatedLocks()).as("recounted").isEqualTo(4);
+        assertThat(manager.namedLock("kept").id()).as("index rebuilt").isEqualTo(boundId);
+        assertThat(manager.namedLock("lost").id()).as("half-bound name dropped").isEqualTo(4);
+        assertThat(recovered).as("the allocator is not a user lock").isEmpty();
+    }
+}

@@ -1,0 +1,62 @@
+package dev.interlock.shm;
+
+import dev.interlock.Locker;
+import dev.interlock.RecoveryListener;
+import dev.interlock.testing.SharedCounter;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Child-JVM main for the SHM multi-process tests. Arguments: {@code segment counterDir role
+ * [lockId]}. Every increment goes to {@code counterDir/counter-<id>} under lock {@code id}.
+ *
+ * <ul>
+ *   <li>{@code holder id}: locks {@code id}, increments, prints {@code LOCKED <id>} and then keeps
+ *       the lock until it is killed (or exits with 3 after 60 s, so it never outlives a broken
+ *       test for long).
+ *   <li>{@code waiter}: for each input line {@code lock <id>} prints {@code WAITING <id>}, locks,
+ *       increments, prints {@code ACQUIRED <id> <epochMillis>}, unlocks and prints {@code
+ *       UNLOCKED <id>}; ends at end of input. Recoveries are printed as {@code RECOVERED <id>
+ *       <deadPid>}.
+ * </ul>
+ *
+ * @author Interlock team
+ */
+public final class ShmChild {
+
+    private ShmChild() {}
+
+    public static void main(String[] args) throws IOException, InterruptedException {
+        String segment = args[0];
+        Path counters = Path.of(args[1]);
+        RecoveryListener report = dead -> System.out.println("RECOVERED " + dead.id() + " "
+                + (dead.ownerPid().isPresent() ? dead.ownerPid().getAsLong() : -1));
+        SHMLockManager.Options options = SHMLockManager.Options.defaults().withRecoveryListener(report);
+        try (SHMLockManager manager = SHMLockManager.open(segment, ShmOpener.NUM_LOCKS, options)) {
+            if (args[2].equals("holder")) {
+                int id = Integer.parseInt(args[3]);
+                manager.retrieveLock(id).lock();
+                new SharedCounter(counters.resolve("counter-" + id)).increment();
+                System.out.println("LOCKED " + id);
+                Thread.sleep(Duration.ofSeconds(60).toMillis());
+                System.exit(3);
+            }
+            System.out.println("READY");
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                int id = Integer.parseInt(line.substring("lock ".length()));
+                Locker locker = manager.retrieveLock(id);
+                System.out.println("WAITING " + id);
+                locker.lock();
+                new SharedCounter(counters.resolve("counter-" + id)).increment();
+                System.out.println("ACQUIRED " + id + " " + System.currentTimeMillis());
+                locker.unlock();
+                System.out.println("UNLOCKED " + id);
+            }
+        }
+    }
+}
