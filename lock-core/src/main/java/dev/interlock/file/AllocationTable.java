@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.OptionalInt;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The allocation state of a lock directory: which IDs are allocated (a bitmap in the {@code
@@ -26,15 +27,20 @@ import java.util.OptionalInt;
  */
 final class AllocationTable implements AutoCloseable {
 
-    /** Bytes before the bitmap: the free-word hint, the names generation, reserved space. */
+    /** Bytes before the bitmap: the free-word hint, the names generation and epoch, reserved space. */
     static final int HEADER_BYTES = 64;
 
     private static final int HINT_OFFSET = 0;
 
     private static final int GENERATION_OFFSET = 8;
 
+    private static final int EPOCH_OFFSET = 16;
+
     /** Bitmap words read per call while looking for a free ID: 4 KiB, 32,768 IDs. */
     private static final int SCAN_WORDS = 512;
+
+    /** Bitmap words read per call while counting: 64 KiB, 524,288 IDs. */
+    private static final int COUNT_WORDS = 8192;
 
     /** Words needed for IDs 0 .. Integer.MAX_VALUE. */
     private static final long MAX_WORDS = (Integer.MAX_VALUE >>> 6) + 1L;
@@ -48,7 +54,7 @@ final class AllocationTable implements AutoCloseable {
     private final int fd;
 
     /** The name table as last read under the directory lock, tagged with its generation. */
-    private NameTable names = NameTable.EMPTY;
+    private final NameTable names;
 
     private boolean closed;
 
@@ -57,6 +63,7 @@ final class AllocationTable implements AutoCloseable {
         this.file = directory.path().resolve(LockDirectory.ALLOCATION_FILE);
         this.owner = owner;
         this.fd = fd;
+        this.names = new NameTable(directory.path().resolve(LockDirectory.NAMES_FILE));
     }
 
     /** Writes an empty header into a new allocation file; the caller holds the directory lock. */
@@ -136,9 +143,8 @@ final class AllocationTable implements AutoCloseable {
             if ((bits & (1L << id)) == 0) {
                 throw new LockNotAllocatedException(id);
             }
-            NameTable current = currentNames();
-            if (current.nameOf(id) != null) {
-                saveNames(current.without(id));
+            if (currentNames().nameOf(id) != null) {
+                appendName(NameTable.unbindRecord(id));
             }
             writeLong(wordOffset(id >>> 6), bits & ~(1L << id));
             if ((id >>> 6) < readLong(HINT_OFFSET)) {
@@ -153,7 +159,7 @@ final class AllocationTable implements AutoCloseable {
     synchronized void deallocateAll() {
         lock();
         try {
-            saveNames(NameTable.EMPTY);
+            rewriteNames(new byte[0]);
             if (Libc.ftruncate(fd, HEADER_BYTES) != 0) {
                 throw LockDirectory.failure(Libc.errno(), file, "truncate", "write");
             }
@@ -171,11 +177,11 @@ final class AllocationTable implements AutoCloseable {
             if (end < 0) {
                 throw LockDirectory.failure(Libc.errno(), file, "read", "read");
             }
-            ByteBuffer chunk = ByteBuffer.allocate(SCAN_WORDS * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer chunk = ByteBuffer.allocate(COUNT_WORDS * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
             int count = 0;
             for (long offset = HEADER_BYTES; offset < end; offset += chunk.capacity()) {
                 LockDirectory.readFully(fd, chunk.array(), offset, file);
-                for (int i = 0; i < SCAN_WORDS; i++) {
+                for (int i = 0; i < COUNT_WORDS; i++) {
                     count += Long.bitCount(chunk.getLong(i * Long.BYTES));
                 }
             }
@@ -207,50 +213,76 @@ final class AllocationTable implements AutoCloseable {
             }
             // The ID first, then the name: a crash in between leaks the ID, never binds a free one.
             int id = allocateLowestFreeLocked();
-            saveNames(current.with(name, id));
+            appendName(NameTable.bindRecord(id, name));
             return id;
         } finally {
             unlock();
         }
     }
 
-    /** Returns the current name table. */
-    synchronized NameTable names() {
+    /** Brings the name table up to date, for a batch of {@link #nameOf} look-ups. */
+    synchronized void refreshNames() {
         ensureOpen();
-        if (names.generation() == readLong(GENERATION_OFFSET)) {
-            return names;
-        }
-        lock();
-        try {
-            return currentNames();
-        } finally {
-            unlock();
+        if (names.generation() != readLong(GENERATION_OFFSET)) {
+            lock();
+            try {
+                currentNames();
+            } finally {
+                unlock();
+            }
         }
     }
 
-    /** Reads the name table unless the cached one is current; the caller holds the directory lock. */
+    /** Returns the name bound to {@code id} as of the last refresh, if any. */
+    synchronized @Nullable String nameOf(int id) {
+        return names.nameOf(id);
+    }
+
+    /**
+     * Brings the name table up to date and returns it: only the lines appended since it was read
+     * are applied, unless the file was rewritten (a new epoch). The caller holds the directory lock.
+     */
     private NameTable currentNames() {
         long generation = readLong(GENERATION_OFFSET);
         if (names.generation() != generation) {
-            byte[] content = directory.readFile(LockDirectory.NAMES_FILE);
-            names = NameTable.parse(
-                    content == null ? new byte[0] : content,
-                    generation,
-                    directory.path().resolve(LockDirectory.NAMES_FILE));
+            long epoch = readLong(EPOCH_OFFSET);
+            if (names.epoch() != epoch) {
+                names.reset(epoch);
+            }
+            byte[] log = directory.readFile(LockDirectory.NAMES_FILE, names.length());
+            names.apply(log == null ? new byte[0] : log, generation);
         }
         return names;
     }
 
     /**
-     * Replaces the name table. The generation is raised before the file is replaced: a crash in
-     * between only makes other processes re-read an unchanged table, while the other order could
-     * leave them trusting a stale cache forever.
+     * Appends one record to the name log, compacting the log when it has grown too long. The
+     * generation is raised before the file changes: a crash in between only makes other processes
+     * re-read an unchanged table, while the other order could leave them trusting a stale copy.
      */
-    private void saveNames(NameTable updated) {
+    private void appendName(byte[] record) {
         long generation = readLong(GENERATION_OFFSET) + 1;
         writeLong(GENERATION_OFFSET, generation);
-        directory.replaceFile(LockDirectory.NAMES_FILE, updated.serialize());
-        names = updated.withGeneration(generation);
+        directory.writeAndTruncate(LockDirectory.NAMES_FILE, record, names.length());
+        names.apply(record, generation);
+        if (names.needsCompaction()) {
+            rewriteNames(names.compacted());
+        }
+    }
+
+    /** Replaces the name log with {@code content} in a new epoch. */
+    private void rewriteNames(byte[] content) {
+        long generation = readLong(GENERATION_OFFSET) + 1;
+        long epoch = readLong(EPOCH_OFFSET) + 1;
+        writeLong(GENERATION_OFFSET, generation);
+        writeLong(EPOCH_OFFSET, epoch);
+        directory.replaceFile(LockDirectory.NAMES_FILE, content);
+        names.reset(epoch);
+        names.apply(content, generation);
+    }
+
+    private Path namesFile() {
+        return directory.path().resolve(LockDirectory.NAMES_FILE);
     }
 
     private void lock() {

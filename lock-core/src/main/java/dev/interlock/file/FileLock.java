@@ -14,7 +14,7 @@ import dev.interlock.support.AbstractLocker;
  * attempts for 20 µs, doubling up to 1 ms. The price is hand-off latency: a lock released by
  * another process is noticed after up to 1 ms (about 0.5 ms on average once the wait is long), and
  * the kernel does not queue pollers fairly. A waiter costs about a thousand cheap system calls a
- * second.
+ * second. Closing the manager ends such waits with {@link dev.interlock.ManagerClosedException}.
  *
  * @author Interlock team
  * @since 0.1.0

@@ -194,7 +194,8 @@ public final class FileLockManager extends AbstractManager {
 
     @Override
     protected List<HeldLock> readHeld() {
-        return heldLockReader.read(allocation.names());
+        allocation.refreshNames();
+        return heldLockReader.read(allocation::nameOf);
     }
 
     @Override

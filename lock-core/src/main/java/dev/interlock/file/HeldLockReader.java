@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.IntFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads which lock files of a directory are locked, by any process, without locking them: the
@@ -47,7 +49,7 @@ final class HeldLockReader {
     }
 
     /** Returns the held locks, ascending by ID, named through {@code names}. */
-    synchronized List<HeldLock> read(NameTable names) {
+    synchronized List<HeldLock> read(IntFunction<@Nullable String> names) {
         try {
             long device = (Long) Files.getAttribute(directory, "unix:dev", LinkOption.NOFOLLOW_LINKS);
             Map<Long, Long> pidsByInode = exclusiveFlocks(major(device), minor(device));
@@ -66,7 +68,7 @@ final class HeldLockReader {
                 Integer id = idsByInode.get(inode);
                 if (id != null) {
                     held.add(new HeldLock(
-                            id, Optional.ofNullable(names.nameOf(id)), OptionalLong.of(pid), Optional.empty()));
+                            id, Optional.ofNullable(names.apply(id)), OptionalLong.of(pid), Optional.empty()));
                 }
             });
             held.sort(Comparator.comparingInt(HeldLock::id));

@@ -64,8 +64,6 @@ final class Libc {
 
     static final int EEXIST = 17;
 
-    static final int ENOTDIR = 20;
-
     static final int EROFS = 30;
 
     static final int ELOOP = 40;

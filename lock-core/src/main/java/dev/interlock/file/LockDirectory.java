@@ -75,6 +75,9 @@ final class LockDirectory implements AutoCloseable {
     private static final Set<String> INITIALIZATION_FILES =
             Set.of(ALLOCATION_FILE, NAMES_FILE, NAMES_FILE + TEMP_SUFFIX, FORMAT_FILE + TEMP_SUFFIX);
 
+    /** File system types on which {@code flock} does not have its local semantics. */
+    private static final Set<String> NETWORK_FILE_SYSTEMS = Set.of("nfs", "nfs4", "cifs", "smb3", "smbfs");
+
     /** How a factory method treats the directory. */
     enum OpenMode {
         CREATE,
@@ -117,7 +120,8 @@ final class LockDirectory implements AutoCloseable {
         if (mode != OpenMode.OPEN) {
             createDirectory(absolute, options, mode);
         }
-        checkAttributes(absolute, options, mode);
+        checkAttributes(absolute, options);
+        checkFileSystem(absolute, fileSystemType(absolute));
         int dirFd = Libc.openat(AT_FDCWD, absolute.toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
         if (dirFd < 0) {
             throw failure(Libc.errno(), absolute, "open the lock directory", "read and execute");
@@ -162,7 +166,7 @@ final class LockDirectory implements AutoCloseable {
         }
     }
 
-    private static void checkAttributes(Path path, FileLockManager.Options options, OpenMode mode) {
+    private static void checkAttributes(Path path, FileLockManager.Options options) {
         Map<String, Object> attributes;
         try {
             attributes = Files.readAttributes(path, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
@@ -215,6 +219,30 @@ final class LockDirectory implements AutoCloseable {
         }
     }
 
+    private static String fileSystemType(Path path) {
+        try {
+            return Files.getFileStore(path).type();
+        } catch (IOException ex) {
+            throw new LockStorageException(
+                    path.toString(), "Cannot read the file system type of lock directory " + path + ": " + ex, ex);
+        }
+    }
+
+    /**
+     * Refuses network file systems, where Linux emulates {@code flock} with POSIX record locks:
+     * those belong to the process, so two managers of one JVM would not exclude each other and
+     * closing an idle descriptor would drop a lock held through another.
+     */
+    static void checkFileSystem(Path path, String type) {
+        if (NETWORK_FILE_SYSTEMS.contains(type)) {
+            throw new LockStorageException(
+                    path.toString(),
+                    "Lock directory " + path + " is on a " + type + " file system, where flock is emulated with"
+                            + " per-process POSIX locks that cannot keep managers of one JVM apart; put the lock"
+                            + " directory on a local file system (for example under /run or /var/lib)");
+        }
+    }
+
     private void checkWritable() {
         if (!Files.isWritable(path)) {
             throw new LockStorageAccessException(
@@ -232,14 +260,13 @@ final class LockDirectory implements AutoCloseable {
         Set<String> entries = entries();
         Set<String> foreign = new TreeSet<>(entries);
         foreign.removeAll(INITIALIZATION_FILES);
-        if (!foreign.isEmpty() || (mode == OpenMode.OPEN && !entries.contains(ALLOCATION_FILE))) {
-            throw notOurs(
-                    entries.isEmpty()
-                            ? "it is empty"
-                            : "it holds " + entries.size() + " entries such as '"
-                                    + (foreign.isEmpty() ? entries : foreign)
-                                            .iterator()
-                                            .next() + "'");
+        if (!foreign.isEmpty()) {
+            throw notOurs("it holds files that are not Interlock's, such as '"
+                    + foreign.iterator().next() + "' (" + foreign.size() + " in all)");
+        }
+        if (mode == OpenMode.OPEN && !entries.contains(ALLOCATION_FILE)) {
+            throw notOurs((entries.isEmpty() ? "it is empty" : "it has no " + ALLOCATION_FILE + " file")
+                    + "; open it with openOrCreate(dir) to make it one");
         }
         // Empty, or left by an initialization that is running or died: decide under the directory lock.
         int fd = openFile(ALLOCATION_FILE, O_RDWR | (mode == OpenMode.OPEN ? 0 : O_CREAT));
@@ -267,7 +294,7 @@ final class LockDirectory implements AutoCloseable {
 
     /** Returns whether a valid format file exists; throws if one exists but is not ours. */
     private boolean readFormat() {
-        byte @Nullable [] content = readFile(FORMAT_FILE);
+        byte @Nullable [] content = readFile(FORMAT_FILE, 0);
         if (content == null) {
             return false;
         }
@@ -385,11 +412,11 @@ final class LockDirectory implements AutoCloseable {
     }
 
     /**
-     * Reads a whole file of the directory.
+     * Reads a file of the directory from {@code offset} to its end.
      *
-     * @return its content, or null if it does not exist
+     * @return the bytes, or null if the file does not exist
      */
-    synchronized byte @Nullable [] readFile(String name) {
+    synchronized byte @Nullable [] readFile(String name, long offset) {
         int fd = Libc.openat(dirFd(), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
         if (fd < 0) {
             int errno = Libc.errno();
@@ -400,12 +427,34 @@ final class LockDirectory implements AutoCloseable {
         }
         try {
             long size = Libc.lseek(fd, 0, SEEK_END);
-            if (size < 0 || size > Integer.MAX_VALUE - 8) {
+            if (size < 0) {
                 throw failure(Libc.errno(), path.resolve(name), "read", "read");
             }
-            byte[] content = new byte[(int) size];
-            readFully(fd, content, 0, path.resolve(name));
+            if (size - offset > Integer.MAX_VALUE - 8) {
+                throw new LockStorageException(
+                        path.resolve(name).toString(),
+                        "Cannot read " + path.resolve(name) + ": it has grown to " + size + " bytes, more than"
+                                + " Interlock ever writes; it is not Interlock's or corrupt, restore or remove it");
+            }
+            byte[] content = new byte[(int) Math.max(0, size - offset)];
+            readFully(fd, content, offset, path.resolve(name));
             return content;
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    /**
+     * Writes {@code content} at {@code offset} of an existing file and cuts the file off after it,
+     * dropping whatever a crashed writer left beyond. Callers hold the directory lock.
+     */
+    synchronized void writeAndTruncate(String name, byte[] content, long offset) {
+        int fd = openFile(name, O_WRONLY);
+        try {
+            writeFully(fd, content, offset, path.resolve(name));
+            if (Libc.ftruncate(fd, offset + content.length) != 0) {
+                throw failure(Libc.errno(), path.resolve(name), "truncate", "write");
+            }
         } finally {
             Libc.close(fd);
         }

@@ -7,10 +7,10 @@ import static dev.interlock.file.Libc.LOCK_NB;
 import static dev.interlock.file.Libc.LOCK_UN;
 
 import dev.interlock.ManagerClosedException;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.List;
 import java.util.concurrent.locks.AbstractQueuedSynchronizer;
 import java.util.concurrent.locks.LockSupport;
 
@@ -37,13 +37,18 @@ final class LockFiles {
 
     private final String owner;
 
-    /** Every open lock file, by ID; guarded by {@code this}. */
-    private final Map<Integer, LockFile> open = new HashMap<>();
+    /**
+     * Every open lock file by ID, least recently reserved first: an access-ordered map moves an
+     * entry to the end on {@code get} without allocating, so the hot path creates no garbage.
+     * Guarded by {@code this}.
+     */
+    private final LinkedHashMap<Integer, LockFile> open = new LinkedHashMap<>(64, 0.75f, true);
 
-    /** The open lock files nobody uses, least recently used first; guarded by {@code this}. */
-    private final LinkedHashMap<Integer, LockFile> idle = new LinkedHashMap<>();
+    /** How many open lock files have no user; guarded by {@code this}. */
+    private int idle;
 
-    private boolean closed;
+    /** Written under {@code this}; volatile so that waiting threads notice it between attempts. */
+    private volatile boolean closed;
 
     LockFiles(LockDirectory directory, String owner) {
         this.directory = directory;
@@ -89,39 +94,49 @@ final class LockFiles {
 
     /** Returns the reserved lock file of {@code id}. */
     synchronized LockFile reserved(int id) {
-        return open.get(id);
+        LockFile file = open.get(id);
+        if (file == null || file.users == 0) {
+            throw new IllegalStateException("Lock file " + id + " is not reserved; release() without acquire()");
+        }
+        return file;
     }
 
     private void claim(LockFile file) {
         if (file.users++ == 0) {
-            idle.remove(file.id);
+            idle--;
         }
     }
 
-    /** Counts one user less; a lock file nobody uses becomes idle, and the eldest idle one beyond the limit is closed. */
+    /**
+     * Counts one user less; a lock file nobody uses becomes idle, and beyond {@value #MAX_IDLE}
+     * idle ones the least recently used idle one is closed.
+     */
     void unreserve(LockFile file) {
         LockFile evicted = null;
         synchronized (this) {
             if (--file.users > 0) {
                 return;
             }
-            if (closed) {
-                evicted = file;
-            } else {
-                idle.put(file.id, file);
-                if (idle.size() > MAX_IDLE) {
-                    Iterator<LockFile> eldest = idle.values().iterator();
-                    evicted = eldest.next();
-                    eldest.remove();
-                }
-            }
-            if (evicted != null) {
+            idle++;
+            if (closed || idle > MAX_IDLE) {
+                evicted = closed ? file : eldestIdle();
                 open.remove(evicted.id);
+                idle--;
             }
         }
         if (evicted != null) {
             Libc.close(evicted.fd);
         }
+    }
+
+    /** Returns the least recently used idle lock file; only files in use (at most one per waiting thread) come before it. */
+    private LockFile eldestIdle() {
+        for (LockFile file : open.values()) {
+            if (file.users == 0) {
+                return file;
+            }
+        }
+        throw new IllegalStateException("No idle lock file although " + idle + " are counted idle");
     }
 
     /** Returns how many lock files are open right now. */
@@ -131,14 +146,17 @@ final class LockFiles {
 
     /** Closes the idle lock files; those still in use are closed when their last user leaves. */
     void close() {
-        LockFile[] toClose;
+        List<LockFile> toClose = new ArrayList<>();
         synchronized (this) {
             closed = true;
-            toClose = idle.values().toArray(new LockFile[0]);
-            idle.clear();
-            for (LockFile file : toClose) {
-                open.remove(file.id);
+            for (Iterator<LockFile> files = open.values().iterator(); files.hasNext(); ) {
+                LockFile file = files.next();
+                if (file.users == 0) {
+                    toClose.add(file);
+                    files.remove();
+                }
             }
+            idle = 0;
         }
         for (LockFile file : toClose) {
             Libc.close(file.fd);
@@ -224,6 +242,10 @@ final class LockFiles {
                 LockSupport.parkNanos(this, pause);
                 if (Thread.interrupted()) {
                     throw new InterruptedException();
+                }
+                if (files.closed) {
+                    // The mutex is released on the way out, so the next waiter of this manager ends too.
+                    throw new ManagerClosedException(files.owner);
                 }
                 backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
             }

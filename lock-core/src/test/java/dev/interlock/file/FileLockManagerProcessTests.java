@@ -1,6 +1,7 @@
 package dev.interlock.file;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.interlock.HeldLock;
 import dev.interlock.Locker;
@@ -92,6 +93,51 @@ class FileLockManagerProcessTests {
         }
         assertThat(new SharedCounter(counters.resolve("counter-0")).get())
                 .isEqualTo((long) processes * threads * iterations);
+    }
+
+    private static ChildJvm virtualThreadWorker(int carriers, String... args) {
+        Path jdk21Plus = Path.of("/usr/lib/jvm/temurin-25-jdk-amd64");
+        assumeThat(jdk21Plus.resolve("bin/java"))
+                .as("a JDK with virtual threads")
+                .exists();
+        return ChildJvm.builder(VirtualThreadWorker.class)
+                .javaHome(jdk21Plus)
+                .jvmArgs(
+                        "-Djdk.virtualThreadScheduler.parallelism=" + carriers,
+                        "-Djdk.virtualThreadScheduler.maxPoolSize=" + carriers)
+                .args(args)
+                .start();
+    }
+
+    @Test
+    void virtualThreadsOfTwoProcessesShouldLoseNoUpdate() {
+        Path counter = tempDir.resolve("counter");
+        List<ChildJvm> workers = new ArrayList<>();
+        try {
+            for (int p = 0; p < 2; p++) {
+                workers.add(virtualThreadWorker(2, "count", lockDir.toString(), "200", "5", counter.toString()));
+            }
+            for (ChildJvm worker : workers) {
+                assertThat(worker.awaitSuccess(WAIT)).contains("DONE 1000");
+            }
+        } finally {
+            workers.forEach(ChildJvm::close);
+        }
+        assertThat(new SharedCounter(counter).get()).isEqualTo(2_000);
+    }
+
+    @Test
+    void virtualThreadWaitingForAnotherProcessShouldLeaveItsCarrierFree() {
+        Locker held = manager.retrieveLock(0);
+        held.lock();
+        try (ChildJvm worker = virtualThreadWorker(1, "wait", lockDir.toString())) {
+            worker.awaitLine("WAITING 0", WAIT);
+            worker.awaitLine("OTHER DONE", WAIT);
+            assertThat(worker.output()).doesNotContain("ACQUIRED 0");
+            held.unlock();
+            worker.awaitLine("ACQUIRED 0", WAIT);
+            worker.awaitSuccess(WAIT);
+        }
     }
 
     @Test
