@@ -74,19 +74,34 @@ public final class Report {
         for (int i = 0; i + 1 < args.length; i += 2) {
             options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         }
-        Report report = new Report(System.out);
-        report.machine(options.get("load-before"));
-        Path jmh = Path.of(options.getOrDefault("jmh", "jmh.csv"));
+        print(
+                Path.of(options.getOrDefault("jmh", "jmh.csv")),
+                Path.of(options.getOrDefault("multiprocess", "multiprocess.tsv")),
+                options.get("load-before"),
+                System.out);
+    }
+
+    /**
+     * Prints the report of one run; a missing results file leaves its table out with a note.
+     *
+     * @param jmh the JMH CSV result file
+     * @param multiprocess the multi-process results file
+     * @param loadBefore the load average before the run, or {@code null} if not recorded
+     * @param out where to print
+     * @throws IOException if a results file cannot be read
+     */
+    static void print(Path jmh, Path multiprocess, @Nullable String loadBefore, PrintStream out) throws IOException {
+        Report report = new Report(out);
+        report.machine(loadBefore);
         if (Files.exists(jmh)) {
             report.singleProcess(JmhScores.read(jmh));
         } else {
-            report.out.println("No JMH results at " + jmh + ": the single-process table is missing.\n");
+            out.println("No JMH results at " + jmh + ": the single-process table is missing.\n");
         }
-        Path multiprocess = Path.of(options.getOrDefault("multiprocess", "multiprocess.tsv"));
         if (Files.exists(multiprocess)) {
             report.multiProcess(readRounds(multiprocess));
         } else {
-            report.out.println("No multi-process results at " + multiprocess + ": that table is missing.\n");
+            out.println("No multi-process results at " + multiprocess + ": that table is missing.\n");
         }
         report.targets();
     }
