@@ -67,8 +67,9 @@ final class HeldLockReader {
             pidsByInode.forEach((inode, pid) -> {
                 Integer id = idsByInode.get(inode);
                 if (id != null) {
-                    held.add(new HeldLock(
-                            id, Optional.ofNullable(names.apply(id)), OptionalLong.of(pid), Optional.empty()));
+                    // A holder in a pid namespace this process cannot see is listed with pid 0.
+                    OptionalLong ownerPid = pid > 0 ? OptionalLong.of(pid) : OptionalLong.empty();
+                    held.add(new HeldLock(id, Optional.ofNullable(names.apply(id)), ownerPid, Optional.empty()));
                 }
             });
             held.sort(Comparator.comparingInt(HeldLock::id));

@@ -11,7 +11,8 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.concurrent.locks.AbstractQueuedSynchronizer;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -188,7 +189,11 @@ final class LockFiles {
         /** Reservations; guarded by the owning {@link LockFiles}. */
         int users;
 
-        private final Mutex mutex = new Mutex();
+        /**
+         * Taken before the {@code flock} and released after it; a semaphore, not a lock, because
+         * the manager owns a held lock and any of its threads may unlock it.
+         */
+        private final Semaphore mutex = new Semaphore(1);
 
         LockFile(LockFiles files, int id, int fd) {
             this.files = files;
@@ -202,19 +207,19 @@ final class LockFiles {
          */
         boolean lock(long timeoutNanos, boolean forever) throws InterruptedException {
             if (timeoutNanos == 0) {
-                if (!mutex.tryAcquire(1)) {
+                if (!mutex.tryAcquire()) {
                     return false;
                 }
                 if (tryFlock()) {
                     return true;
                 }
-                mutex.release(1);
+                mutex.release();
                 return false;
             }
             long deadline = System.nanoTime() + timeoutNanos;
             if (forever) {
-                mutex.acquireInterruptibly(1);
-            } else if (!mutex.tryAcquireNanos(1, timeoutNanos)) {
+                mutex.acquire();
+            } else if (!mutex.tryAcquire(timeoutNanos, TimeUnit.NANOSECONDS)) {
                 return false;
             }
             boolean locked = false;
@@ -223,7 +228,7 @@ final class LockFiles {
                 return locked;
             } finally {
                 if (!locked) {
-                    mutex.release(1);
+                    mutex.release();
                 }
             }
         }
@@ -277,25 +282,8 @@ final class LockFiles {
                             "read");
                 }
             } finally {
-                mutex.release(1);
+                mutex.release();
             }
-        }
-    }
-
-    /** A non-reentrant binary semaphore: state 0 is free, 1 is taken, by any thread, released by any. */
-    private static final class Mutex extends AbstractQueuedSynchronizer {
-
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean tryAcquire(int ignored) {
-            return compareAndSetState(0, 1);
-        }
-
-        @Override
-        protected boolean tryRelease(int ignored) {
-            setState(0);
-            return true;
         }
     }
 }

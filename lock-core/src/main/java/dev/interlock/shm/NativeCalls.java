@@ -33,7 +33,8 @@ final class NativeCalls {
 
     private static final int O_RDWR = 2;
 
-    private static final int O_NOFOLLOW = 0x20000;
+    /** 0x20000 on x86-64 but 0x8000 on AArch64, where 0x20000 means O_LARGEFILE. */
+    private static final int O_NOFOLLOW = Platform.isARM() ? 0x8000 : 0x20000;
 
     private static final int O_CLOEXEC = 0x80000;
 
@@ -96,7 +97,9 @@ final class NativeCalls {
                 return 98;
             default:
                 throw new UnsupportedOperationException("The shared-memory lock backend supports x86-64 and AArch64"
-                        + " Linux, but this is " + arch + "; use the file backend (dev.interlock.file) here");
+                        + " Linux, but this is " + arch
+                        + "; the file backend has the same limit, so run on one of those"
+                        + " architectures");
         }
     }
 

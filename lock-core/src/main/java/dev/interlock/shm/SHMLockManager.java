@@ -232,8 +232,8 @@ public final class SHMLockManager extends AbstractManager {
         if (!os.startsWith("Linux")) {
             throw new UnsupportedOperationException("The shared-memory lock backend needs Linux (futex,"
                     + " open-file-description locks, /dev/shm), but this is " + os
-                    + "; use the file backend (dev.interlock.file.FileLockManager, interlock.backend=file),"
-                    + " which works here");
+                    + ". The file backend needs Linux too, so here only the single-process InMemoryManager"
+                    + " (interlock.backend=memory) is available: run the processes that must coordinate on Linux");
         }
         SegmentFiles.fileOf(path);
         return ShmLayout.roundedLockCount(numLocks);

@@ -75,9 +75,11 @@ final class SegmentFiles {
         Path temp = SHM_DIRECTORY.resolve(TEMP_PREFIX + ProcessHandle.current().pid() + "-"
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         try {
-            Files.createFile(temp);
+            // Private from the first instant, so nobody can open the temporary file for writing
+            // before it is published; then exactly the requested mode, which a mode given at
+            // creation would not be because the umask narrows it.
+            Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             try {
-                // Set explicitly: the mode given at creation would be narrowed by the umask.
                 Files.setPosixFilePermissions(temp, mode);
                 initialise(temp, layout);
                 Files.createLink(file, temp);

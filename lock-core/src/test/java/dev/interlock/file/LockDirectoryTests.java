@@ -14,7 +14,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -130,6 +138,35 @@ class LockDirectoryTests {
     }
 
     @Test
+    void racingOpenOrCreateShouldInitializeOnce() throws Exception {
+        Path dir = tempDir.resolve("raced");
+        int racers = 4;
+        CyclicBarrier start = new CyclicBarrier(racers);
+        ExecutorService executor = Executors.newFixedThreadPool(racers);
+        try {
+            List<Future<Integer>> ids = new ArrayList<>();
+            for (int i = 0; i < racers; i++) {
+                ids.add(executor.submit(() -> {
+                    start.await(30, TimeUnit.SECONDS);
+                    try (FileLockManager manager = FileLockManager.openOrCreate(dir)) {
+                        return manager.allocateLock().id();
+                    }
+                }));
+            }
+            Set<Integer> distinct = new HashSet<>();
+            for (Future<Integer> id : ids) {
+                distinct.add(id.get(30, TimeUnit.SECONDS));
+            }
+            assertThat(distinct).containsExactlyInAnyOrder(0, 1, 2, 3);
+        } finally {
+            executor.shutdownNow();
+        }
+        try (FileLockManager manager = FileLockManager.open(dir)) {
+            assertThat(manager.allocatedLocks()).isEqualTo(racers);
+        }
+    }
+
+    @Test
     void otherFormatVersionShouldBeRefused() throws IOException {
         Path dir = populatedLockDirectory();
         Path format = dir.resolve("interlock-format");
@@ -184,30 +221,30 @@ class LockDirectoryTests {
 
     @Test
     void nonWritableDirectoryShouldNameThePathAndPermission() throws IOException {
-        Path dir = populatedLockDirectory();
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("r-x------"));
-        try {
-            assertThat(openAsUnprivilegedChild(dir))
-                    .isEqualTo("FAILED dev.interlock.LockStorageAccessException Lock directory " + dir
-                            + " is not writable by this user (uid " + Libc.geteuid() + "): lock files are created"
-                            + " in it on first use, so it needs write permission (or the file system is"
-                            + " read-only); fix its permissions");
-        } finally {
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-        }
-        assertStateKept(dir);
+        assertOpenFailsWithMode(
+                "r-x------",
+                dir -> "FAILED dev.interlock.LockStorageAccessException Lock directory " + dir
+                        + " is not writable by this user (uid " + Libc.geteuid() + "): lock files are created"
+                        + " in it on first use, so it needs write permission (or the file system is"
+                        + " read-only); fix its permissions");
     }
 
     @Test
     void unreadableDirectoryShouldNameThePathAndPermission() throws IOException {
+        assertOpenFailsWithMode(
+                "-wx------",
+                dir -> "FAILED dev.interlock.LockStorageAccessException Cannot open the lock directory " + dir
+                        + ": Permission denied (errno 13); the user (uid " + Libc.geteuid() + ") needs read and"
+                        + " execute permission on it and execute permission on its directory; fix the"
+                        + " permissions or run as the directory's owner");
+    }
+
+    /** Gives a populated lock directory {@code mode}, opens it in a child, and checks the failure and the state. */
+    private void assertOpenFailsWithMode(String mode, Function<Path, String> expectedFailure) throws IOException {
         Path dir = populatedLockDirectory();
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("-wx------"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(mode));
         try {
-            assertThat(openAsUnprivilegedChild(dir))
-                    .isEqualTo("FAILED dev.interlock.LockStorageAccessException Cannot open the lock directory " + dir
-                            + ": Permission denied (errno 13); the user (uid " + Libc.geteuid() + ") needs read and"
-                            + " execute permission on it and execute permission on its directory; fix the"
-                            + " permissions or run as the directory's owner");
+            assertThat(openAsUnprivilegedChild(dir)).isEqualTo(expectedFailure.apply(dir));
         } finally {
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         }

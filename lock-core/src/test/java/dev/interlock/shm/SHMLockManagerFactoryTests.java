@@ -309,7 +309,7 @@ class SHMLockManagerFactoryTests {
     }
 
     @Test
-    void factoriesOnAnotherOperatingSystemShouldFailAtOncePointingToTheFileBackend() {
+    void factoriesOnAnotherOperatingSystemShouldFailAtOnceSayingWhatWorksThere() {
         String actual = System.getProperty("os.name");
         System.setProperty("os.name", "Mac OS X");
         try {
@@ -317,7 +317,7 @@ class SHMLockManagerFactoryTests {
                     .isThrownBy(() -> SHMLockManager.openOrCreate(segment, 64))
                     .withMessageContaining("needs Linux")
                     .withMessageContaining("but this is Mac OS X")
-                    .withMessageContaining("use the file backend");
+                    .withMessageContaining("only the single-process InMemoryManager");
         } finally {
             System.setProperty("os.name", actual);
         }

@@ -30,6 +30,13 @@ public final class ShmChild {
 
     private ShmChild() {}
 
+    /**
+     * Runs the child.
+     *
+     * @param args {@code segment counterDir holder id} or {@code segment counterDir waiter}
+     * @throws IOException if standard input cannot be read
+     * @throws InterruptedException if interrupted while holding
+     */
     public static void main(String[] args) throws IOException, InterruptedException {
         String segment = args[0];
         Path counters = Path.of(args[1]);

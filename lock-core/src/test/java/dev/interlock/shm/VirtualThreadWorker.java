@@ -24,6 +24,12 @@ public final class VirtualThreadWorker {
 
     private VirtualThreadWorker() {}
 
+    /**
+     * Runs the worker.
+     *
+     * @param args {@code segment counterDir threads iterations locks}
+     * @throws Exception if the virtual-thread executor cannot be created (JDK before 21)
+     */
     public static void main(String[] args) throws Exception {
         String segment = args[0];
         Path counters = Path.of(args[1]);

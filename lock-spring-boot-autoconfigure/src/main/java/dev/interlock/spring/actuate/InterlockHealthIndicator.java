@@ -1,0 +1,73 @@
+package dev.interlock.spring.actuate;
+
+import dev.interlock.Manager;
+import java.util.Objects;
+import java.util.OptionalInt;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+
+/**
+ * {@link org.springframework.boot.health.contributor.HealthIndicator HealthIndicator} {@code
+ * interlock}: UP with the lock figures while the manager works and enough locks are free to
+ * allocate; DOWN when the manager cannot be used (closed, storage gone) or fewer locks than the
+ * threshold ({@code interlock.health.min-available}) are free, so the shortage shows before
+ * allocation starts failing. Backends without a lock limit are never DOWN for lack of locks.
+ *
+ * @author Interlock team
+ * @since 0.1.0
+ */
+public class InterlockHealthIndicator extends AbstractHealthIndicator {
+
+    private static final Logger logger = LoggerFactory.getLogger(InterlockHealthIndicator.class);
+
+    private final Manager manager;
+
+    private final String backend;
+
+    private final int minAvailable;
+
+    /**
+     * Creates the indicator.
+     *
+     * @param manager the manager to check
+     * @param backend the backend's name, reported as a detail
+     * @param minAvailable fewest free locks for UP
+     */
+    public InterlockHealthIndicator(Manager manager, String backend, int minAvailable) {
+        super("Interlock lock manager health check failed");
+        this.manager = Objects.requireNonNull(manager, "manager");
+        this.backend = Objects.requireNonNull(backend, "backend");
+        this.minAvailable = minAvailable;
+    }
+
+    @Override
+    protected void doHealthCheck(Health.Builder builder) {
+        OptionalInt available = manager.availableLocks();
+        int allocated = manager.allocatedLocks();
+        int held = manager.locksHeld().size();
+        builder.withDetail("backend", backend)
+                .withDetail("allocated", allocated)
+                .withDetail("held", held);
+        if (available.isEmpty()) {
+            builder.up();
+            return;
+        }
+        int free = available.getAsInt();
+        builder.withDetail("capacity", allocated + free)
+                .withDetail("available", free)
+                .withDetail("minAvailable", minAvailable);
+        if (free < minAvailable) {
+            logger.warn(
+                    "Only {} of {} Interlock locks are free to allocate, fewer than interlock.health.min-available"
+                            + " ({}): free locks that are no longer needed, or raise the lock count",
+                    free,
+                    allocated + free,
+                    minAvailable);
+            builder.down();
+        } else {
+            builder.up();
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.interlock.spring.aop;
+
+/**
+ * Told about every lock acquisition and release that {@link dev.interlock.spring.WithLock
+ * @WithLock} performs, for metrics. Reentrant calls, which do not lock again, are not reported.
+ *
+ * <p>Called on the calling thread, around the method: implementations must be quick and must not
+ * throw.
+ *
+ * @author Interlock team
+ * @since 0.1.0
+ */
+public interface WithLockListener {
+
+    /**
+     * Called when an attempt to acquire a lock ended.
+     *
+     * @param lock the annotation's expression text, such as {@code "'invoice-' + #invoice.id"}
+     *     (never the evaluated name or ID, so that the set of values stays small)
+     * @param outcome whether the lock was acquired
+     * @param waitNanos how long the attempt took, in nanoseconds
+     */
+    void acquisitionEnded(String lock, AcquisitionOutcome outcome, long waitNanos);
+
+    /**
+     * Called after a lock that was acquired has been released.
+     *
+     * @param lock the annotation's expression text
+     * @param methodFailed whether the method ended by throwing
+     * @param heldNanos how long the lock was held, in nanoseconds
+     */
+    void released(String lock, boolean methodFailed, long heldNanos);
+
+    /**
+     * How an attempt to acquire a lock ended.
+     *
+     * @author Interlock team
+     * @since 0.1.0
+     */
+    enum AcquisitionOutcome {
+
+        /** The lock was acquired and the method ran. */
+        ACQUIRED,
+
+        /** The timeout ran out while another holder kept the lock; the method did not run. */
+        TIMEOUT,
+
+        /** The backend failed (storage unusable, manager closed, interrupted); the method did not run. */
+        FAILED
+    }
+}

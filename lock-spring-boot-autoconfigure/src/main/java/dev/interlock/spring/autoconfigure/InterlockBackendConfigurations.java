@@ -1,0 +1,144 @@
+package dev.interlock.spring.autoconfigure;
+
+import dev.interlock.HeldLock;
+import dev.interlock.Manager;
+import dev.interlock.RecoveryListener;
+import dev.interlock.file.FileLockManager;
+import dev.interlock.memory.InMemoryManager;
+import dev.interlock.shm.SHMLockManager;
+import dev.interlock.spring.autoconfigure.InterlockProperties.Backend;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
+
+/**
+ * One configuration per backend, each creating the {@link Manager} bean when {@code
+ * interlock.backend} selects it and the application defines no manager of its own. Storage is
+ * opened, or created when missing; every manager bean is closed with the context, which releases
+ * the locks this process still holds and leaves the storage in place for other processes.
+ *
+ * @author Interlock team
+ */
+final class InterlockBackendConfigurations {
+
+    private static final Logger logger = LoggerFactory.getLogger(InterlockBackendConfigurations.class);
+
+    /** What to do about a mode the backend rejects; PROPERTY stands for the property's name. */
+    private static final String MODE_ACTION =
+            "Set PROPERTY to a mode such as 600 or 660, or remove it to keep the default (600).";
+
+    private InterlockBackendConfigurations() {}
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnBackend(Backend.SHM)
+    static class ShmBackendConfiguration {
+
+        @Bean(destroyMethod = "close")
+        @ConditionalOnMissingBean(Manager.class)
+        SHMLockManager interlockManager(
+                InterlockProperties properties, Environment environment, ObjectProvider<RecoveryListener> listeners) {
+            InterlockProperties.Shm shm = properties.getShm();
+            String path = (shm.getPath() != null) ? shm.getPath() : DefaultStorageNames.shmPath(environment);
+            int numLocks = shm.getNumLocks();
+            checked(
+                    "interlock.shm.num-locks",
+                    Integer.toString(numLocks),
+                    "Set interlock.shm.num-locks to a count in that range, or remove it to use the default ("
+                            + InterlockProperties.DEFAULT_NUM_LOCKS + ").",
+                    () -> SHMLockManager.roundedLockCount(numLocks));
+            SHMLockManager.Options options = checked(
+                            "interlock.shm.mode",
+                            shm.getMode(),
+                            MODE_ACTION.replace("PROPERTY", "interlock.shm.mode"),
+                            () -> SHMLockManager.Options.defaults().withMode(shm.permissions()))
+                    .withAllowForeignOwner(shm.isAllowForeignOwner())
+                    .withRecoveryListener(allOf(listeners.orderedStream().toList()));
+            Duration recoveryTimeout = shm.getRecoveryTimeout();
+            if (recoveryTimeout != null) {
+                options = options.withRecoveryTimeout(recoveryTimeout);
+            }
+            SHMLockManager.Options opened = options;
+            // Count and mode are checked above, so an IllegalArgumentException here is about the name.
+            SHMLockManager manager = checked(
+                    "interlock.shm.path",
+                    path,
+                    "Set interlock.shm.path to a name such as /interlock-orders, or remove it to use the default"
+                            + " derived from the user and spring.application.name.",
+                    () -> SHMLockManager.openOrCreate(path, numLocks, opened));
+            logger.info("Interlock uses {}", manager);
+            return manager;
+        }
+
+        /** Tells every listener bean about a recovery; one failing listener does not silence the others. */
+        private static RecoveryListener allOf(List<RecoveryListener> listeners) {
+            return deadHolder -> {
+                for (RecoveryListener listener : listeners) {
+                    notify(listener, deadHolder);
+                }
+            };
+        }
+
+        private static void notify(RecoveryListener listener, HeldLock deadHolder) {
+            try {
+                listener.lockRecovered(deadHolder);
+            } catch (RuntimeException ex) {
+                logger.warn("RecoveryListener {} failed for recovered lock {}", listener, deadHolder.id(), ex);
+            }
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnBackend(Backend.FILE)
+    static class FileBackendConfiguration {
+
+        @Bean(destroyMethod = "close")
+        @ConditionalOnMissingBean(Manager.class)
+        FileLockManager interlockManager(InterlockProperties properties, Environment environment) {
+            InterlockProperties.File file = properties.getFile();
+            Path directory = (file.getDirectory() != null)
+                    ? file.getDirectory()
+                    : DefaultStorageNames.fileDirectory(environment);
+            FileLockManager.Options options = checked(
+                            "interlock.file.mode",
+                            file.getMode(),
+                            MODE_ACTION.replace("PROPERTY", "interlock.file.mode"),
+                            () -> FileLockManager.Options.defaults().withMode(file.permissions()))
+                    .withAllowForeignOwner(file.isAllowForeignOwner());
+            FileLockManager manager = FileLockManager.openOrCreate(directory, options);
+            logger.info("Interlock uses {}", manager);
+            return manager;
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnBackend(Backend.MEMORY)
+    static class MemoryBackendConfiguration {
+
+        @Bean(destroyMethod = "close")
+        @ConditionalOnMissingBean(Manager.class)
+        InMemoryManager interlockManager(InterlockProperties properties) {
+            return InMemoryManager.create(properties.getMemory().getNumLocks());
+        }
+    }
+
+    /**
+     * Runs a backend step that validates a property's value, reporting its rejection as an
+     * invalid property, with the backend's own explanation, rather than as a bare
+     * IllegalArgumentException in a bean creation failure.
+     */
+    private static <T> T checked(String property, String value, String action, Supplier<T> step) {
+        try {
+            return step.get();
+        } catch (IllegalArgumentException ex) {
+            throw new InvalidInterlockPropertyException(property, value, ex.getMessage() + ".", action);
+        }
+    }
+}

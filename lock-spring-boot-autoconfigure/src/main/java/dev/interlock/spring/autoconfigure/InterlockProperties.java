@@ -1,0 +1,575 @@
+package dev.interlock.spring.autoconfigure;
+
+import dev.interlock.spring.aop.WithLockAdvisor;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Configuration properties for Interlock, under {@code interlock}.
+ *
+ * @author Interlock team
+ * @since 0.1.0
+ */
+@ConfigurationProperties("interlock")
+public class InterlockProperties {
+
+    /** Lock count of the shm and memory backends unless configured: podman's default. */
+    static final int DEFAULT_NUM_LOCKS = 2048;
+
+    /** Mode of new lock storage unless configured: owner read and write only. */
+    static final String DEFAULT_MODE = "600";
+
+    /**
+     * Where locks live: shm (a shared-memory segment, Linux), file (one lock file per lock in a
+     * directory) or memory (this JVM only, for tests). Defaults to shm on Linux and file elsewhere.
+     */
+    private Backend backend = Backend.platformDefault();
+
+    private final Shm shm = new Shm();
+
+    private final File file = new File();
+
+    private final Memory memory = new Memory();
+
+    private final Aspect aspect = new Aspect();
+
+    private final Endpoint endpoint = new Endpoint();
+
+    private final Health health = new Health();
+
+    /**
+     * Returns {@code interlock.backend}.
+     *
+     * @return the value
+     */
+    public Backend getBackend() {
+        return backend;
+    }
+
+    /**
+     * Sets {@code interlock.backend}.
+     *
+     * @param backend the value
+     */
+    public void setBackend(Backend backend) {
+        this.backend = backend;
+    }
+
+    /**
+     * Returns the {@code interlock.shm.*} settings.
+     *
+     * @return the settings
+     */
+    public Shm getShm() {
+        return shm;
+    }
+
+    /**
+     * Returns the {@code interlock.file.*} settings.
+     *
+     * @return the settings
+     */
+    public File getFile() {
+        return file;
+    }
+
+    /**
+     * Returns the {@code interlock.memory.*} settings.
+     *
+     * @return the settings
+     */
+    public Memory getMemory() {
+        return memory;
+    }
+
+    /**
+     * Returns the {@code interlock.aspect.*} settings.
+     *
+     * @return the settings
+     */
+    public Aspect getAspect() {
+        return aspect;
+    }
+
+    /**
+     * Returns the {@code interlock.endpoint.*} settings.
+     *
+     * @return the settings
+     */
+    public Endpoint getEndpoint() {
+        return endpoint;
+    }
+
+    /**
+     * Returns the {@code interlock.health.*} settings.
+     *
+     * @return the settings
+     */
+    public Health getHealth() {
+        return health;
+    }
+
+    /**
+     * The lock storage backends.
+     *
+     * @author Interlock team
+     * @since 0.1.0
+     */
+    public enum Backend {
+
+        /** A POSIX shared-memory segment holding every lock: the fastest, Linux only. */
+        SHM,
+
+        /** One lock file per lock in a directory, locked with file locks: any platform. */
+        FILE,
+
+        /** Locks of this JVM only, not shared with other processes: for tests. */
+        MEMORY;
+
+        /**
+         * Returns the backend used when {@code interlock.backend} is not set: {@link #SHM} on
+         * Linux, {@link #FILE} elsewhere.
+         *
+         * @return the default backend for the running platform
+         */
+        public static Backend platformDefault() {
+            String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+            return os.startsWith("linux") ? SHM : FILE;
+        }
+
+        /**
+         * Returns the value as written in properties and metric tags.
+         *
+         * @return {@code shm}, {@code file} or {@code memory}
+         */
+        public String propertyValue() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * Settings of the shared-memory backend.
+     *
+     * @author Interlock team
+     * @since 0.1.0
+     */
+    public static class Shm {
+
+        /**
+         * Name of the shared-memory segment, such as /interlock-orders (a leading slash and up to
+         * 255 characters without another slash). Processes that use the same name share locks.
+         * Defaults to /interlock-USER-APP, from the OS user and spring.application.name.
+         */
+        private @Nullable String path;
+
+        /**
+         * Number of locks in the segment, rounded up to a whole 64-lock word. Must match the
+         * count the segment was created with.
+         */
+        private int numLocks = DEFAULT_NUM_LOCKS;
+
+        /**
+         * Permissions of a new segment, octal (600, 0660) or symbolic (rw-rw----). Give the group
+         * read and write to share locks between users of one group.
+         */
+        private String mode = DEFAULT_MODE;
+
+        private Set<PosixFilePermission> permissions = PosixModes.parse("interlock.shm.mode", DEFAULT_MODE);
+
+        /**
+         * Longest time a waiter takes to notice that the lock's holder died and take the lock
+         * over. Defaults to the backend's bound (250 ms).
+         */
+        private @Nullable Duration recoveryTimeout;
+
+        /**
+         * Whether to use a segment that belongs to another user. Off by default, because another
+         * user could then hold or corrupt every lock.
+         */
+        private boolean allowForeignOwner;
+
+        /**
+         * Returns {@code interlock.shm.path}.
+         *
+         * @return the value
+         */
+        public @Nullable String getPath() {
+            return path;
+        }
+
+        /**
+         * Sets {@code interlock.shm.path}.
+         *
+         * @param path the value
+         */
+        public void setPath(@Nullable String path) {
+            this.path = path;
+        }
+
+        /**
+         * Returns {@code interlock.shm.num-locks}.
+         *
+         * @return the value
+         */
+        public int getNumLocks() {
+            return numLocks;
+        }
+
+        /**
+         * Sets {@code interlock.shm.num-locks}.
+         *
+         * @param numLocks the value
+         * @throws IllegalArgumentException if the count is below 1
+         */
+        public void setNumLocks(int numLocks) {
+            this.numLocks = requirePositiveLockCount("interlock.shm.num-locks", numLocks);
+        }
+
+        /**
+         * Returns {@code interlock.shm.mode}.
+         *
+         * @return the value
+         */
+        public String getMode() {
+            return mode;
+        }
+
+        /**
+         * Sets {@code interlock.shm.mode}.
+         *
+         * @param mode the value
+         * @throws IllegalArgumentException if the mode is neither octal nor a permission string
+         */
+        public void setMode(String mode) {
+            this.permissions = PosixModes.parse("interlock.shm.mode", mode);
+            this.mode = mode;
+        }
+
+        Set<PosixFilePermission> permissions() {
+            return permissions;
+        }
+
+        /**
+         * Returns {@code interlock.shm.recovery-timeout}.
+         *
+         * @return the value
+         */
+        public @Nullable Duration getRecoveryTimeout() {
+            return recoveryTimeout;
+        }
+
+        /**
+         * Sets {@code interlock.shm.recovery-timeout}.
+         *
+         * @param recoveryTimeout the value
+         * @throws IllegalArgumentException if the duration is zero or negative
+         */
+        public void setRecoveryTimeout(@Nullable Duration recoveryTimeout) {
+            if (recoveryTimeout != null && (recoveryTimeout.isZero() || recoveryTimeout.isNegative())) {
+                throw new InvalidInterlockPropertyException(
+                        "interlock.shm.recovery-timeout",
+                        recoveryTimeout.toString(),
+                        "a waiter needs a positive time before it checks whether the holder died.",
+                        "Set interlock.shm.recovery-timeout to a positive duration such as 250ms, or remove it to"
+                                + " keep the backend's default.");
+            }
+            this.recoveryTimeout = recoveryTimeout;
+        }
+
+        /**
+         * Returns {@code interlock.shm.allow-foreign-owner}.
+         *
+         * @return the value
+         */
+        public boolean isAllowForeignOwner() {
+            return allowForeignOwner;
+        }
+
+        /**
+         * Sets {@code interlock.shm.allow-foreign-owner}.
+         *
+         * @param allowForeignOwner the value
+         */
+        public void setAllowForeignOwner(boolean allowForeignOwner) {
+            this.allowForeignOwner = allowForeignOwner;
+        }
+    }
+
+    /**
+     * Settings of the file backend.
+     *
+     * @author Interlock team
+     * @since 0.1.0
+     */
+    public static class File {
+
+        /**
+         * Directory holding the lock files. Processes that use the same directory share locks.
+         * Defaults to interlock-USER-APP under java.io.tmpdir, from the OS user and
+         * spring.application.name.
+         */
+        private @Nullable Path directory;
+
+        /** Permissions of new lock files, octal (600, 0660) or symbolic (rw-rw----). */
+        private String mode = DEFAULT_MODE;
+
+        private Set<PosixFilePermission> permissions = PosixModes.parse("interlock.file.mode", DEFAULT_MODE);
+
+        /**
+         * Whether to use a lock directory that belongs to another user. Off by default, because
+         * another user could then hold or corrupt every lock.
+         */
+        private boolean allowForeignOwner;
+
+        /**
+         * Returns {@code interlock.file.directory}.
+         *
+         * @return the value
+         */
+        public @Nullable Path getDirectory() {
+            return directory;
+        }
+
+        /**
+         * Sets {@code interlock.file.directory}.
+         *
+         * @param directory the value
+         */
+        public void setDirectory(@Nullable Path directory) {
+            this.directory = directory;
+        }
+
+        /**
+         * Returns {@code interlock.file.mode}.
+         *
+         * @return the value
+         */
+        public String getMode() {
+            return mode;
+        }
+
+        /**
+         * Sets {@code interlock.file.mode}.
+         *
+         * @param mode the value
+         * @throws IllegalArgumentException if the mode is neither octal nor a permission string
+         */
+        public void setMode(String mode) {
+            this.permissions = PosixModes.parse("interlock.file.mode", mode);
+            this.mode = mode;
+        }
+
+        Set<PosixFilePermission> permissions() {
+            return permissions;
+        }
+
+        /**
+         * Returns {@code interlock.file.allow-foreign-owner}.
+         *
+         * @return the value
+         */
+        public boolean isAllowForeignOwner() {
+            return allowForeignOwner;
+        }
+
+        /**
+         * Sets {@code interlock.file.allow-foreign-owner}.
+         *
+         * @param allowForeignOwner the value
+         */
+        public void setAllowForeignOwner(boolean allowForeignOwner) {
+            this.allowForeignOwner = allowForeignOwner;
+        }
+    }
+
+    /**
+     * Settings of the in-memory backend.
+     *
+     * @author Interlock team
+     * @since 0.1.0
+     */
+    public static class Memory {
+
+        /** Number of locks. */
+        private int numLocks = DEFAULT_NUM_LOCKS;
+
+        /**
+         * Returns {@code interlock.memory.num-locks}.
+         *
+         * @return the value
+         */
+        public int getNumLocks() {
+            return numLocks;
+        }
+
+        /**
+         * Sets {@code interlock.memory.num-locks}.
+         *
+         * @param numLocks the value
+         * @throws IllegalArgumentException if the count is below 1
+         */
+        public void setNumLocks(int numLocks) {
+            this.numLocks = requirePositiveLockCount("interlock.memory.num-locks", numLocks);
+        }
+    }
+
+    /**
+     * Settings of {@link dev.interlock.spring.WithLock @WithLock}.
+     *
+     * @author Interlock team
+     * @since 0.1.0
+     */
+    public static class Aspect {
+
+        /** Whether methods annotated with @WithLock are advised. */
+        private boolean enabled = true;
+
+        /**
+         * Order of the @WithLock advisor among other advice; lower runs first (outside). The
+         * default runs outside @Transactional, whose advisor has the lowest precedence unless
+         * configured otherwise.
+         */
+        private int order = WithLockAdvisor.DEFAULT_ORDER;
+
+        /**
+         * Returns {@code interlock.aspect.enabled}.
+         *
+         * @return the value
+         */
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        /**
+         * Sets {@code interlock.aspect.enabled}.
+         *
+         * @param enabled the value
+         */
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        /**
+         * Returns {@code interlock.aspect.order}.
+         *
+         * @return the value
+         */
+        public int getOrder() {
+            return order;
+        }
+
+        /**
+         * Sets {@code interlock.aspect.order}.
+         *
+         * @param order the value
+         */
+        public void setOrder(int order) {
+            this.order = order;
+        }
+    }
+
+    /**
+     * Settings of the {@code locks} actuator endpoint.
+     *
+     * @author Interlock team
+     * @since 0.1.0
+     */
+    public static class Endpoint {
+
+        private final FreeAll freeAll = new FreeAll();
+
+        /**
+         * Returns the {@code interlock.endpoint.free-all.*} settings.
+         *
+         * @return the settings
+         */
+        public FreeAll getFreeAll() {
+            return freeAll;
+        }
+
+        /**
+         * Settings of the endpoint's delete operation, which frees every lock.
+         *
+         * @author Interlock team
+         * @since 0.1.0
+         */
+        public static class FreeAll {
+
+            /**
+             * Whether DELETE on the locks endpoint may free every allocated lock. Dangerous: the
+             * allocation state then disagrees with every lock ID that callers have stored, until
+             * they are all renumbered.
+             */
+            private boolean enabled;
+
+            /**
+             * Returns {@code interlock.endpoint.free-all.enabled}.
+             *
+             * @return the value
+             */
+            public boolean isEnabled() {
+                return enabled;
+            }
+
+            /**
+             * Sets {@code interlock.endpoint.free-all.enabled}.
+             *
+             * @param enabled the value
+             */
+            public void setEnabled(boolean enabled) {
+                this.enabled = enabled;
+            }
+        }
+    }
+
+    /**
+     * Settings of the {@code interlock} health indicator.
+     *
+     * @author Interlock team
+     * @since 0.1.0
+     */
+    public static class Health {
+
+        /**
+         * Fewest locks that must remain free to allocate for the health to be UP, so that it
+         * reports DOWN before allocation starts failing; ignored by backends without a lock
+         * limit. The default 1 reports DOWN once every lock is allocated.
+         */
+        private int minAvailable = 1;
+
+        /**
+         * Returns {@code interlock.health.min-available}.
+         *
+         * @return the value
+         */
+        public int getMinAvailable() {
+            return minAvailable;
+        }
+
+        /**
+         * Sets {@code interlock.health.min-available}.
+         *
+         * @param minAvailable the value
+         */
+        public void setMinAvailable(int minAvailable) {
+            this.minAvailable = minAvailable;
+        }
+    }
+
+    private static int requirePositiveLockCount(String property, int numLocks) {
+        if (numLocks < 1) {
+            throw new InvalidInterlockPropertyException(
+                    property,
+                    Integer.toString(numLocks),
+                    "a lock manager needs at least 1 lock.",
+                    "Set " + property + " to a positive lock count, or remove it to use the default ("
+                            + DEFAULT_NUM_LOCKS + ").");
+        }
+        return numLocks;
+    }
+}

@@ -1,0 +1,46 @@
+package dev.interlock.spring.autoconfigure;
+
+import dev.interlock.Manager;
+import dev.interlock.spring.actuate.LocksEndpoint;
+import dev.interlock.spring.actuate.LocksEndpointWebExtension;
+import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
+import org.springframework.boot.actuate.autoconfigure.endpoint.expose.EndpointExposure;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * {@link EnableAutoConfiguration Auto-configuration} for the {@link LocksEndpoint locks} actuator
+ * endpoint. Like every actuator endpoint it is reachable over HTTP only once exposed, with
+ * {@code management.endpoints.web.exposure.include=locks}.
+ *
+ * @author Interlock team
+ * @since 0.1.0
+ */
+@AutoConfiguration(after = InterlockAutoConfiguration.class)
+@ConditionalOnClass(Endpoint.class)
+@ConditionalOnBean(Manager.class)
+@ConditionalOnAvailableEndpoint(LocksEndpoint.class)
+public final class LocksEndpointAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    LocksEndpoint locksEndpoint(Manager manager, InterlockProperties properties) {
+        return new LocksEndpoint(
+                manager,
+                ManagerBackends.nameOf(manager),
+                properties.getEndpoint().getFreeAll().isEnabled());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(LocksEndpoint.class)
+    @ConditionalOnAvailableEndpoint(exposure = EndpointExposure.WEB)
+    LocksEndpointWebExtension locksEndpointWebExtension(LocksEndpoint locksEndpoint) {
+        return new LocksEndpointWebExtension(locksEndpoint);
+    }
+}
