@@ -23,6 +23,12 @@ if [[ -n "${QUICK:-}" ]]; then
   jmh_args="-f 1 -wi 1 -w 200ms -i 1 -r 200ms $jmh_args"
 fi
 
+# CPU time of the whole machine (busy ticks in /proc/stat) and of this script's finished children
+# (cutime + cstime in /proc/self/stat): the difference at the end is what other processes used.
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+own_ticks() { awk '{ print $16 + $17 }' "/proc/$$/stat"; }
+busy_before=$(busy_ticks)
+own_before=$(own_ticks)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== Machine: $(nproc) cores, kernel $(uname -r), load average $load_before"
 java -version 2>&1 | sed 's/^/   /'
@@ -58,8 +64,13 @@ java -cp "$jar" dev.interlock.benchmarks.multiprocess.MultiProcessBenchmark \
   --rounds "$rounds" --duration-ms "$duration_ms" --processes 1,2,4 --threads 1,2 \
   "${lockref_args[@]}" --out "$results/multiprocess.tsv" --log "$results/children.log"
 
+elapsed=$(( $(date +%s) - started ))
+other_ticks=$(( $(busy_ticks) - busy_before - ($(own_ticks) - own_before) ))
+other_seconds=$(( (other_ticks > 0 ? other_ticks : 0) / $(getconf CLK_TCK) ))
+
 echo
 java -cp "$jar" dev.interlock.benchmarks.report.Report \
-  --jmh "$results/jmh.csv" --multiprocess "$results/multiprocess.tsv" --load-before "$load_before" \
+  --jmh "$results/jmh.csv" --multiprocess "$results/multiprocess.tsv" \
+  --load-before "$load_before" --run-seconds "$elapsed" --other-cpu-seconds "$other_seconds" \
   | tee "$results/report.md"
 echo "== run.sh took $(( $(date +%s) - started )) s; the table above is also in $results/report.md"

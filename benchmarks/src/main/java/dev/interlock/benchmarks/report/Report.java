@@ -48,8 +48,8 @@ public final class Report {
     /** Two processes on one SHM lock: at least this share of the C robust pthread mutex. */
     private static final double TWO_PROCESS_TARGET = 0.8;
 
-    /** A 1-minute load average at or above this before the run means other work shared the cores. */
-    private static final double BUSY_LOAD = 0.5;
+    /** Other processes using this share of the CPU capacity during the run disturb the figures. */
+    private static final double BUSY_PERCENT = 5;
 
     private static final String UNCONTENDED = "UncontendedLockBenchmark.";
 
@@ -74,11 +74,36 @@ public final class Report {
         for (int i = 0; i + 1 < args.length; i += 2) {
             options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         }
+        String runSeconds = options.get("run-seconds");
+        String otherSeconds = options.get("other-cpu-seconds");
+        Disturbance disturbance = new Disturbance(
+                options.get("load-before"),
+                runSeconds == null ? 0 : Long.parseLong(runSeconds),
+                otherSeconds == null ? -1 : Long.parseLong(otherSeconds));
         print(
                 Path.of(options.getOrDefault("jmh", "jmh.csv")),
                 Path.of(options.getOrDefault("multiprocess", "multiprocess.tsv")),
-                options.get("load-before"),
+                disturbance,
                 System.out);
+    }
+
+    /**
+     * What else ran on the machine during the benchmark run.
+     *
+     * @param loadBefore the load average before the run, or {@code null} if not recorded
+     * @param runSeconds how long the run took
+     * @param otherCpuSeconds CPU time used by processes outside the run, or -1 if not recorded
+     */
+    record Disturbance(@Nullable String loadBefore, long runSeconds, long otherCpuSeconds) {
+
+        /** Nothing recorded. */
+        static final Disturbance UNKNOWN = new Disturbance(null, 0, -1);
+
+        /** Returns the share of the machine's CPU capacity that other processes used, in percent. */
+        double otherCpuPercent() {
+            int cores = Runtime.getRuntime().availableProcessors();
+            return runSeconds == 0 ? 0 : 100.0 * otherCpuSeconds / (runSeconds * cores);
+        }
     }
 
     /**
@@ -86,13 +111,13 @@ public final class Report {
      *
      * @param jmh the JMH CSV result file
      * @param multiprocess the multi-process results file
-     * @param loadBefore the load average before the run, or {@code null} if not recorded
+     * @param disturbance what else ran during the run
      * @param out where to print
      * @throws IOException if a results file cannot be read
      */
-    static void print(Path jmh, Path multiprocess, @Nullable String loadBefore, PrintStream out) throws IOException {
+    static void print(Path jmh, Path multiprocess, Disturbance disturbance, PrintStream out) throws IOException {
         Report report = new Report(out);
-        report.machine(loadBefore);
+        report.machine(disturbance);
         if (Files.exists(jmh)) {
             report.singleProcess(JmhScores.read(jmh));
         } else {
@@ -106,7 +131,7 @@ public final class Report {
         report.targets();
     }
 
-    private void machine(@Nullable String loadBefore) throws IOException {
+    private void machine(Disturbance disturbance) throws IOException {
         String cpu;
         try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
             cpu = lines.filter(line -> line.startsWith("model name"))
@@ -114,7 +139,6 @@ public final class Report {
                     .findFirst()
                     .orElse("unknown CPU");
         }
-        String loadNow = Files.readString(Path.of("/proc/loadavg")).trim();
         out.println("## Machine\n");
         out.printf(
                 "- %d cores (%s), %s %s, %s %s (%s)%n",
@@ -125,16 +149,25 @@ public final class Report {
                 System.getProperty("os.name"),
                 System.getProperty("os.version"),
                 System.getProperty("os.arch"));
-        out.printf(
-                "- load average (1, 5, 15 min) before the run: %s; after: %s%n",
-                loadBefore == null ? "not recorded" : loadBefore,
-                String.join(" ", List.of(loadNow.split(" ")).subList(0, 3)));
-        if (loadBefore != null && Double.parseDouble(loadBefore.split(" ")[0]) >= BUSY_LOAD) {
+        if (disturbance.loadBefore() != null) {
+            out.printf("- load average (1, 5, 15 min) before the run: %s%n", disturbance.loadBefore());
+        }
+        if (disturbance.otherCpuSeconds() >= 0) {
             out.printf(
-                    "- **The machine was busy before the run started (1-minute load %s ≥ %.1f): other work"
-                            + " competed for the cores, so these figures are disturbed; rerun on a quiet"
-                            + " machine before quoting them.**%n",
-                    loadBefore.split(" ")[0], BUSY_LOAD);
+                    Locale.ROOT,
+                    "- other processes used %d s of CPU during the %d s run: %.1f %% of the machine%n",
+                    disturbance.otherCpuSeconds(),
+                    disturbance.runSeconds(),
+                    disturbance.otherCpuPercent());
+            if (disturbance.otherCpuPercent() >= BUSY_PERCENT) {
+                out.printf(
+                        Locale.ROOT,
+                        "- **Other work took %.0f %% of the cores during the run (%.0f %% or more counts as"
+                                + " busy), so these figures are disturbed: rerun on a quiet machine before"
+                                + " quoting them.**%n",
+                        disturbance.otherCpuPercent(),
+                        BUSY_PERCENT);
+            }
         }
         out.println();
     }

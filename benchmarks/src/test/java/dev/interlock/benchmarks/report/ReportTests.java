@@ -62,11 +62,28 @@ class ReportTests {
                 .contains("- 2-process SHM throughput ≥ 0.8× C robust pthread mutex: 0.90× — **met**");
     }
 
+    @Test
+    void printWhenOtherProcessesTookCpuShouldSayTheFiguresAreDisturbed() throws IOException {
+        int cores = Runtime.getRuntime().availableProcessors();
+        String busy = report(List.of(), List.of(), new Report.Disturbance("3.00 2.00 1.00", 100, 20L * cores));
+        assertThat(busy)
+                .contains("- other processes used " + 20 * cores
+                        + " s of CPU during the 100 s run: 20.0 % of the machine")
+                .contains("**Other work took 20 % of the cores during the run");
+        String quiet = report(List.of(), List.of(), new Report.Disturbance("0.01 0.02 0.03", 100, 0));
+        assertThat(quiet).contains("0.0 % of the machine").doesNotContain("**Other work took");
+    }
+
     private String report(List<String> jmhLines) throws IOException {
         return report(jmhLines, List.of());
     }
 
     private String report(List<String> jmhLines, List<RoundRecord> rounds) throws IOException {
+        return report(jmhLines, rounds, Report.Disturbance.UNKNOWN);
+    }
+
+    private String report(List<String> jmhLines, List<RoundRecord> rounds, Report.Disturbance disturbance)
+            throws IOException {
         Path jmh = dir.resolve("jmh.csv");
         List<String> lines = new ArrayList<>(List.of(HEADER));
         lines.addAll(jmhLines);
@@ -76,7 +93,7 @@ class ReportTests {
         rounds.forEach(r -> tsv.add(r.toTsv()));
         Files.write(multiprocess, tsv);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        Report.print(jmh, multiprocess, "0.10 0.20 0.30", new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        Report.print(jmh, multiprocess, disturbance, new PrintStream(bytes, true, StandardCharsets.UTF_8));
         return bytes.toString(StandardCharsets.UTF_8);
     }
 
