@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs every Interlock benchmark, then prints one table of absolute figures and ratios
-# against the baselines (docs/benchmarks.md shows one such run). Takes 5 to 7 minutes on 2 cores.
+# against the baselines (docs/benchmarks.md shows one such run). Takes about 5 minutes on 2 cores.
 #
 #   benchmarks/run.sh            full run
 #   QUICK=1 benchmarks/run.sh    smoke test: a few seconds per part, figures meaningless

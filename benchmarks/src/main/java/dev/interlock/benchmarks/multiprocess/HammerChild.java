@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.LoggerFactory;
 
 /**
  * A child JVM of the multi-process benchmark. It lives for the whole benchmark (so it is warmed up
@@ -24,7 +25,7 @@ import java.util.List;
  * </pre>
  *
  * Any failure is answered with {@code ERROR message} and ends the process with status 1; the stack
- * trace goes to standard error.
+ * trace is logged to standard error, which the parent appends to its children's log.
  *
  * @author Interlock team
  * @since 0.1.0
@@ -86,7 +87,7 @@ public final class HammerChild {
         } catch (Exception ex) {
             out.println("ERROR " + ex);
             out.flush();
-            ex.printStackTrace();
+            LoggerFactory.getLogger(HammerChild.class).error("Benchmark child failed; the parent stops the run", ex);
             System.exit(1);
         }
     }
