@@ -2,6 +2,7 @@ package dev.interlock;
 
 import java.util.List;
 import java.util.OptionalInt;
+import java.util.SortedMap;
 
 /**
  * Hands out, retrieves and frees multiprocess {@link Locker locks} identified by numeric IDs.
@@ -110,6 +111,27 @@ public interface Manager extends AutoCloseable {
      * @throws ManagerClosedException if this manager was closed
      */
     Locker namedLock(String name);
+
+    /**
+     * Returns every name bound by {@link #namedLock(String)} with its lock ID, by any process using
+     * the same storage, sorted by name ({@link String#compareTo natural order}). The bindings are
+     * read without allocating anything and without taking any lock (the one exception: the file
+     * backend, when another process changed its name log, keeps writers of that log out with a
+     * shared lock while it re-reads it). The snapshot may be stale by the time it is returned: a
+     * name bound or freed during the call may be missing or still listed, but every entry was a
+     * binding at some moment during the call.
+     *
+     * @return an unmodifiable map from name to lock ID; empty when no name is bound
+     * @throws UnsupportedOperationException if this manager cannot list its names (the default, for
+     *     implementations written before this method existed; every Interlock backend lists them)
+     * @throws ManagerClosedException if this manager was closed
+     * @since 0.1.0
+     */
+    default SortedMap<String, Integer> lockNames() {
+        throw new UnsupportedOperationException(getClass().getName()
+                + " cannot list its lock names: it does not implement Manager.lockNames(); implement it, or"
+                + " look up a name with namedLock(name), which allocates the name if it is not bound");
+    }
 
     /**
      * Releases every lock this manager still holds (logging a warning for each) and refuses

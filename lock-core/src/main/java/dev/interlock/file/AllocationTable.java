@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.OptionalInt;
+import java.util.SortedMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -220,17 +221,30 @@ final class AllocationTable implements AutoCloseable {
         }
     }
 
-    /** Brings the name table up to date, for a batch of {@link #nameOf} look-ups. */
+    /**
+     * Brings the name table up to date, for a batch of {@link #nameOf} look-ups or {@link
+     * #names()}. A copy whose generation matches the header is used as it is, without any lock.
+     * Otherwise the log is read under a <em>shared</em> {@code flock} on the allocation file,
+     * which excludes writers only: a writer raises the generation before it changes the log (so
+     * that a crash leaves readers re-reading rather than trusting a stale copy), so an unchanged
+     * generation cannot tell a reader that no record was being written during its read, and
+     * overwriting a record cut short by a crash could be read half old, half new.
+     */
     synchronized void refreshNames() {
         ensureOpen();
         if (names.generation() != readLong(GENERATION_OFFSET)) {
-            lock();
+            directory.lockShared(fd, LockDirectory.ALLOCATION_FILE);
             try {
                 currentNames();
             } finally {
                 unlock();
             }
         }
+    }
+
+    /** Returns every binding as of the last refresh, sorted by name. */
+    synchronized SortedMap<String, Integer> names() {
+        return names.byName();
     }
 
     /** Returns the name bound to {@code id} as of the last refresh, if any. */

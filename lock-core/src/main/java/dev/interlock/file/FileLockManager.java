@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.SortedMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -196,6 +197,16 @@ public final class FileLockManager extends AbstractManager {
     protected List<HeldLock> readHeld() {
         allocation.refreshNames();
         return heldLockReader.read(allocation::nameOf);
+    }
+
+    /**
+     * Returns this process's copy of the name log, brought up to date under a shared {@code flock}
+     * only when another process changed it (see {@code AllocationTable.refreshNames}).
+     */
+    @Override
+    protected SortedMap<String, Integer> readNames() {
+        allocation.refreshNames();
+        return allocation.names();
     }
 
     @Override

@@ -44,6 +44,8 @@ final class Libc {
     /** 0x20000 on x86-64, 0x8000 on aarch64 (and most other architectures). */
     static final int O_NOFOLLOW = Platform.isARM() ? 0x8000 : 0x20000;
 
+    static final int LOCK_SH = 1;
+
     static final int LOCK_EX = 2;
 
     static final int LOCK_NB = 4;

@@ -8,6 +8,7 @@ import static dev.interlock.file.Libc.ENOENT;
 import static dev.interlock.file.Libc.EPERM;
 import static dev.interlock.file.Libc.EROFS;
 import static dev.interlock.file.Libc.LOCK_EX;
+import static dev.interlock.file.Libc.LOCK_SH;
 import static dev.interlock.file.Libc.LOCK_UN;
 import static dev.interlock.file.Libc.O_CLOEXEC;
 import static dev.interlock.file.Libc.O_CREAT;
@@ -480,7 +481,19 @@ final class LockDirectory implements AutoCloseable {
 
     /** Takes the {@code flock} of {@code fd} exclusively, waiting as long as it takes (the holders' work is short). */
     void lockExclusively(int fd, String name) {
-        while (Libc.flock(fd, LOCK_EX) != 0) {
+        flock(fd, name, LOCK_EX);
+    }
+
+    /**
+     * Takes the {@code flock} of {@code fd} shared, for readers that only exclude writers, waiting
+     * as long as it takes (the writers' work is short).
+     */
+    void lockShared(int fd, String name) {
+        flock(fd, name, LOCK_SH);
+    }
+
+    private void flock(int fd, String name, int operation) {
+        while (Libc.flock(fd, operation) != 0) {
             int errno = Libc.errno();
             if (errno != Libc.EINTR) {
                 throw failure(errno, path.resolve(name), "lock", "read");

@@ -3,9 +3,11 @@ package dev.interlock.file;
 import dev.interlock.LockStorageException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
@@ -157,5 +159,10 @@ final class NameTable {
     @Nullable
     String nameOf(int id) {
         return namesById.get(id);
+    }
+
+    /** A copy of the bindings, sorted by name. */
+    SortedMap<String, Integer> byName() {
+        return Collections.unmodifiableSortedMap(new TreeMap<>(idsByName));
     }
 }

@@ -10,12 +10,16 @@ import dev.interlock.support.AbstractManager;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.jspecify.annotations.Nullable;
 
@@ -43,10 +47,11 @@ public final class InMemoryManager extends AbstractManager {
 
     private final AtomicReferenceArray<@Nullable Mutex> mutexes;
 
-    /** Allocation state and names, guarded by {@code this}. */
+    /** Allocation state and names, changed only while holding {@code this}. */
     private final BitSet allocated = new BitSet();
 
-    private final Map<String, Integer> idsByName = new HashMap<>();
+    /** Concurrent so that {@link #readNames()} can copy it without holding {@code this}. */
+    private final ConcurrentSkipListMap<String, Integer> idsByName = new ConcurrentSkipListMap<>();
 
     private final Map<Integer, String> namesById = new HashMap<>();
 
@@ -147,6 +152,20 @@ public final class InMemoryManager extends AbstractManager {
 
     private synchronized @Nullable String nameOf(int id) {
         return namesById.get(id);
+    }
+
+    /**
+     * Copies the bindings without holding {@code this}: the skip list's iterator is weakly
+     * consistent. Entry by entry on purpose: {@code new TreeMap<>(sortedMap)} trusts the size read
+     * before iterating and fails when a binding is freed meanwhile.
+     */
+    @Override
+    protected SortedMap<String, Integer> readNames() {
+        TreeMap<String, Integer> names = new TreeMap<>();
+        for (Map.Entry<String, Integer> binding : idsByName.entrySet()) {
+            names.put(binding.getKey(), binding.getValue());
+        }
+        return Collections.unmodifiableSortedMap(names);
     }
 
     @Override

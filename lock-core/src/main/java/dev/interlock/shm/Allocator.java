@@ -3,9 +3,14 @@ package dev.interlock.shm;
 import dev.interlock.LockAlreadyAllocatedException;
 import dev.interlock.LockNotAllocatedException;
 import dev.interlock.LocksExhaustedException;
+import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Allocation state and lock names in the segment (sections 5 and 7 of {@code
@@ -18,6 +23,12 @@ import java.util.Optional;
  * can make consistent again: the bitmap and the name slots are authoritative, the summary, the
  * count and the index are derived from them.
  *
+ * <p>Name slots are also read without the allocator lock ({@link #nameOf}, {@link #readNames}).
+ * Every change of a slot is bracketed by its lock record's name version, odd while it changes
+ * (a sequence lock), so such a reader can tell a stable copy from one torn by a free and a new
+ * bind of the same ID; the length alone cannot, since it may go from {@code n} to 0 and back to
+ * {@code n} with other bytes while the reader copies.
+ *
  * @author Interlock team
  */
 final class Allocator {
@@ -25,6 +36,12 @@ final class Allocator {
     private static final int RECORD = ShmLayout.ALLOCATOR_RECORD_OFFSET;
 
     private static final int COUNT = RECORD + ShmLayout.ALLOCATED_COUNT_OFFSET;
+
+    /**
+     * How often a reader without the allocator lock copies a name slot that keeps changing before
+     * it treats the name as being bound or freed right now, and leaves it out.
+     */
+    private static final int NAME_READ_ATTEMPTS = 64;
 
     private static final String HOW_TO_RAISE =
             "interlock.shm.num-locks or the numLocks argument of" + " SHMLockManager.create";
@@ -85,7 +102,7 @@ final class Allocator {
                 }
             }
             markFree(id);
-            segment.intRelease(layout.nameSlotOffset(id), 0);
+            writeNameSlot(id, null);
         } finally {
             unlock();
         }
@@ -97,7 +114,7 @@ final class Allocator {
             for (int word = 0; word < layout.bitmapWords; word++) {
                 long bits = segment.longPlain(bitmapOffset(word));
                 for (; bits != 0; bits &= bits - 1) {
-                    segment.intRelease(layout.nameSlotOffset(word * Long.SIZE + Long.numberOfTrailingZeros(bits)), 0);
+                    writeNameSlot(word * Long.SIZE + Long.numberOfTrailingZeros(bits), null);
                 }
                 segment.longPlain(bitmapOffset(word), 0);
             }
@@ -127,9 +144,7 @@ final class Allocator {
                 throw new LocksExhaustedException(layout.lockCount, HOW_TO_RAISE);
             }
             // Name first, then the bit, then the index: see repair() for why this order.
-            int slot = layout.nameSlotOffset(id);
-            segment.bytesPlain(slot + ShmLayout.NAME_BYTES_OFFSET, bytes);
-            segment.intRelease(slot + ShmLayout.NAME_LENGTH_OFFSET, bytes.length);
+            writeNameSlot(id, bytes);
             markAllocated(id);
             insert(hash, id);
             return id;
@@ -138,13 +153,86 @@ final class Allocator {
         }
     }
 
-    /** Reads the name bound to {@code id} without taking the allocator lock, for diagnostics. */
+    /**
+     * Reads the name bound to {@code id} without taking the allocator lock, for diagnostics.
+     *
+     * @return the name, or empty when {@code id} has none or its name is changing right now
+     */
     Optional<String> nameOf(int id) {
-        int length = segment.intAcquire(layout.nameSlotOffset(id));
-        if (length <= 0 || length > ShmLayout.MAX_NAME_BYTES) {
-            return Optional.empty();
+        byte @Nullable [] bytes = readNameSlot(id);
+        return bytes == null ? Optional.empty() : Optional.of(new String(bytes, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Reads every bound name without taking the allocator lock: the bitmap tells which IDs to look
+     * at (a hint only: a bind sets the bit after its name, a free clears it before), and each name
+     * slot is copied under its name version. A slot that is changing during the call may be left
+     * out; every name returned was bound to its ID when it was copied.
+     *
+     * @return the bound names and their IDs, sorted by name
+     */
+    SortedMap<String, Integer> readNames() {
+        TreeMap<String, Integer> names = new TreeMap<>();
+        for (int word = 0; word < layout.bitmapWords; word++) {
+            for (long bits = segment.longAcquire(bitmapOffset(word)); bits != 0; bits &= bits - 1) {
+                int id = word * Long.SIZE + Long.numberOfTrailingZeros(bits);
+                byte @Nullable [] bytes = readNameSlot(id);
+                if (bytes != null) {
+                    names.put(new String(bytes, StandardCharsets.UTF_8), id);
+                }
+            }
         }
-        return Optional.of(new String(nameBytes(id, length), StandardCharsets.UTF_8));
+        return Collections.unmodifiableSortedMap(names);
+    }
+
+    /**
+     * Copies the name bytes of {@code id} as a sequence-lock reader: read the name version, then
+     * the length and bytes, then the version again; the copy is whole only if the version was
+     * even and did not change. Retries a copy torn by a writer up to {@link #NAME_READ_ATTEMPTS}
+     * times.
+     *
+     * @return the bytes, or {@code null} when the ID has no name or its slot kept changing
+     */
+    private byte @Nullable [] readNameSlot(int id) {
+        int version = layout.recordOffset(id) + ShmLayout.NAME_VERSION_OFFSET;
+        int slot = layout.nameSlotOffset(id);
+        for (int attempt = 0; attempt < NAME_READ_ATTEMPTS; attempt++) {
+            int before = segment.intAcquire(version);
+            if ((before & 1) == 0) {
+                int length = segment.intAcquire(slot + ShmLayout.NAME_LENGTH_OFFSET);
+                byte @Nullable [] bytes = length > 0 && length <= ShmLayout.MAX_NAME_BYTES
+                        ? segment.bytesPlain(slot + ShmLayout.NAME_BYTES_OFFSET, length)
+                        : null;
+                // The plain copy above must not move after the second read of the version.
+                VarHandle.loadLoadFence();
+                if (segment.intAcquire(version) == before) {
+                    return bytes;
+                }
+            }
+            Thread.onSpinWait();
+        }
+        return null;
+    }
+
+    /**
+     * Replaces the name of {@code id} (under the allocator lock) as a sequence-lock writer: the
+     * name version becomes odd before the bytes and the length change and even again after, so
+     * that a reader without the lock discards a copy that overlapped the change.
+     *
+     * @param bytes the UTF-8 name, or {@code null} to clear it
+     */
+    private void writeNameSlot(int id, byte @Nullable [] bytes) {
+        int version = layout.recordOffset(id) + ShmLayout.NAME_VERSION_OFFSET;
+        int slot = layout.nameSlotOffset(id);
+        int stable = segment.intPlain(version);
+        segment.intRelease(version, stable + 1);
+        // The odd version must be visible before any byte of the slot changes.
+        VarHandle.storeStoreFence();
+        if (bytes != null) {
+            segment.bytesPlain(slot + ShmLayout.NAME_BYTES_OFFSET, bytes);
+        }
+        segment.intRelease(slot + ShmLayout.NAME_LENGTH_OFFSET, bytes == null ? 0 : bytes.length);
+        segment.intRelease(version, stable + 2);
     }
 
     /**
@@ -152,6 +240,8 @@ final class Allocator {
      * holder, which may have stopped between any two writes (section 11):
      *
      * <ol>
+     *   <li>A name version left odd is made even: the slot holds either the old or the new name,
+     *       because the length is written last, so readers may trust it again.
      *   <li>A name slot whose ID is not allocated is cleared (bind died before setting the bit, or
      *       free died after clearing it).
      *   <li>The summary and the count are recomputed from the bitmap.
@@ -163,9 +253,14 @@ final class Allocator {
      */
     void repair() {
         for (int id = 0; id < layout.lockCount; id++) {
+            int version = layout.recordOffset(id) + ShmLayout.NAME_VERSION_OFFSET;
+            int stable = segment.intPlain(version);
+            if ((stable & 1) != 0) {
+                segment.intRelease(version, stable + 1);
+            }
             int length = segment.intPlain(layout.nameSlotOffset(id));
             if (length != 0 && (!isAllocated(id) || length < 0 || length > ShmLayout.MAX_NAME_BYTES)) {
-                segment.intRelease(layout.nameSlotOffset(id), 0);
+                writeNameSlot(id, null);
             }
         }
         clearDerived();

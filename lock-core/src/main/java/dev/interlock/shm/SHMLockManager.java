@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.SortedMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -351,6 +352,12 @@ public final class SHMLockManager extends AbstractManager {
             }
         }
         return held;
+    }
+
+    /** Reads the name slots without the allocator lock, each under its name version (section 7). */
+    @Override
+    protected SortedMap<String, Integer> readNames() {
+        return allocator.readNames();
     }
 
     @Override

@@ -44,7 +44,7 @@ package dev.interlock.shm;
  *  +---------------------------------------------------------------+
  *  |                 Lock word (int32, the futex word)             |
  *  +---------------------------------------------------------------+
- *  |                 Unused (int32)                                |
+ *  |                 Name version (int32, even when stable)        |
  *  +---------------------------------------------------------------+
  *  |                 Held since, epoch millis (int64)             ...
  *  ...                                                             |
@@ -78,7 +78,7 @@ package dev.interlock.shm;
 final class ShmLayout {
 
     /** Layout version written to and expected in the header. */
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
     /** The bytes {@code INTRLOCK} read as a little-endian long. */
     static final long MAGIC = 0x4B434F4C52544E49L;
@@ -130,7 +130,14 @@ final class ShmLayout {
 
     static final int LOCK_WORD_OFFSET = 0;
 
-    static final int HELD_SINCE_OFFSET = LOCK_WORD_OFFSET + 2 * Integer.BYTES;
+    /**
+     * Section 7: a sequence number of the lock's name slot, raised to an odd value before the
+     * slot changes and to the next even value after, so that readers without the allocator lock
+     * can tell a stable copy from a torn one.
+     */
+    static final int NAME_VERSION_OFFSET = LOCK_WORD_OFFSET + Integer.BYTES;
+
+    static final int HELD_SINCE_OFFSET = NAME_VERSION_OFFSET + Integer.BYTES;
 
     /** In the allocator record only: how many IDs are allocated. */
     static final int ALLOCATED_COUNT_OFFSET = HELD_SINCE_OFFSET + Long.BYTES;

@@ -7,6 +7,7 @@ import dev.interlock.Manager;
 import dev.interlock.ManagerClosedException;
 import java.util.List;
 import java.util.OptionalInt;
+import java.util.SortedMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,6 +88,12 @@ public abstract class AbstractManager implements Manager {
     public final List<HeldLock> locksHeld() {
         ensureOpen();
         return readHeld();
+    }
+
+    @Override
+    public final SortedMap<String, Integer> lockNames() {
+        ensureOpen();
+        return readNames();
     }
 
     @Override
@@ -253,6 +260,16 @@ public abstract class AbstractManager implements Manager {
      * @return the held locks, ascending by ID
      */
     protected abstract List<HeldLock> readHeld();
+
+    /**
+     * Reads every name bound in the storage, from all processes, without taking any lock that
+     * {@link #bindName} or {@link #deallocate} take exclusively and without allocating. Each entry
+     * must have been a binding at some moment during the call; a binding changed meanwhile may be
+     * missing or stale.
+     *
+     * @return an unmodifiable map from name to lock ID, sorted by name
+     */
+    protected abstract SortedMap<String, Integer> readNames();
 
     /**
      * Returns the lock bound to the valid name {@code name}, binding a newly allocated ID to it

@@ -1,6 +1,7 @@
 package dev.interlock.file;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.interlock.HeldLock;
@@ -199,6 +200,25 @@ class FileLockManagerProcessTests {
         assertThat(firstIds).isEqualTo(secondIds);
         assertThat(manager.allocatedLocks()).isEqualTo(names);
         assertThat(manager.namedLock("raced-7").id()).isEqualTo(Integer.parseInt(firstIds.split(" ")[8]));
+    }
+
+    @Test
+    void lockNamesShouldShowWhatAnotherProcessBoundAndFreedWithoutAllocating() {
+        Locker mine = manager.namedLock("mine");
+        assertThat(manager.lockNames()).containsExactly(entry("mine", mine.id()));
+        ChildJvm other = child();
+        other.send("names theirs 3");
+        String[] ids = other.awaitLine("NAMES", WAIT).split(" ");
+        assertThat(manager.lockNames())
+                .containsExactly(
+                        entry("mine", mine.id()),
+                        entry("theirs-0", Integer.parseInt(ids[1])),
+                        entry("theirs-1", Integer.parseInt(ids[2])),
+                        entry("theirs-2", Integer.parseInt(ids[3])));
+        other.send("free " + ids[2]);
+        other.awaitLine("FREED", WAIT);
+        assertThat(manager.lockNames()).doesNotContainKey("theirs-1").hasSize(3);
+        assertThat(manager.allocatedLocks()).as("reading allocated nothing").isEqualTo(3);
     }
 
     @Test

@@ -237,7 +237,7 @@ class SHMLockManagerFactoryTests {
         TestSegments.writeInt(segment, ShmLayout.VERSION_OFFSET, 99);
         assertThatExceptionOfType(LockStorageException.class)
                 .isThrownBy(() -> SHMLockManager.open(segment, 64))
-                .withMessageContaining("has layout version 99, but this Interlock reads version 1");
+                .withMessageContaining("has layout version 99, but this Interlock reads version " + ShmLayout.VERSION);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.interlock.shm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.interlock.HeldLock;
@@ -98,6 +99,20 @@ class SHMLockManagerMultiProcessTests {
             assertThat(child.awaitSuccess(WAIT)).contains("DONE " + 4 * iterations);
         }
         assertThat(manager.locksHeld()).isEmpty();
+    }
+
+    @Test
+    void lockNamesShouldShowWhatAnotherProcessBoundAndFreedWithoutAllocating() {
+        int mine = manager.namedLock("mine").id();
+        ChildJvm other = start(ShmChild.class, segment, counters.toString(), "waiter");
+        other.awaitLine("READY", WAIT);
+        other.send("name theirs");
+        int theirs = Integer.parseInt(other.awaitLine("NAMED theirs", WAIT).split(" ")[2]);
+        assertThat(manager.lockNames()).containsExactly(entry("mine", mine), entry("theirs", theirs));
+        other.send("free " + theirs);
+        other.awaitLine("FREED " + theirs, WAIT);
+        assertThat(manager.lockNames()).containsExactly(entry("mine", mine));
+        assertThat(manager.allocatedLocks()).as("reading allocated nothing").isEqualTo(1);
     }
 
     @Test

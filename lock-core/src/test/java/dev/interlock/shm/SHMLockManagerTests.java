@@ -1,7 +1,9 @@
 package dev.interlock.shm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 
+import dev.interlock.Locker;
 import dev.interlock.Manager;
 import dev.interlock.testing.LockManagerContractTests;
 import java.util.ArrayList;
@@ -65,6 +67,48 @@ class SHMLockManagerTests extends LockManagerContractTests {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * The writer half of the name slots' sequence lock: every bind and every free of a named ID
+     * raises its name version by 2 (odd while changing), so that a reader whose copy overlapped a
+     * free and a new bind of the same ID sees a different version afterwards even when the length
+     * is the same as before.
+     */
+    @Test
+    void bindAndFreeShouldEachRaiseTheNameVersionByTwo() {
+        int version = nameVersionOffset(0);
+        int before = TestSegments.readInt(segment, version);
+        manager.namedLock("same-length-1").free();
+        assertThat(TestSegments.readInt(segment, version)).isEqualTo(before + 4);
+        manager.namedLock("same-length-2");
+        assertThat(TestSegments.readInt(segment, version)).isEqualTo(before + 6);
+        manager.freeAllLocks();
+        assertThat(TestSegments.readInt(segment, version)).isEqualTo(before + 8);
+    }
+
+    /**
+     * The reader half: a name version left odd (a writer is changing the slot, or died doing so)
+     * makes readers without the allocator lock leave that name out after a bounded number of
+     * attempts, instead of returning a copy that may be torn or spinning forever; an even version
+     * makes it visible again.
+     */
+    @Test
+    void lockNamesWhenNameVersionIsOddShouldLeaveThatNameOut() {
+        Locker kept = manager.namedLock("kept");
+        Locker changing = manager.namedLock("changing");
+        int version = nameVersionOffset(changing.id());
+        int stable = TestSegments.readInt(segment, version);
+        assertThat(stable % 2).as("version after a completed bind").isZero();
+        TestSegments.writeInt(segment, version, stable + 1);
+        assertThat(manager.lockNames()).containsExactly(entry("kept", kept.id()));
+        assertThat(manager.locksHeld()).isEmpty();
+        TestSegments.writeInt(segment, version, stable + 2);
+        assertThat(manager.lockNames()).containsExactly(entry("changing", changing.id()), entry("kept", kept.id()));
+    }
+
+    private static int nameVersionOffset(int id) {
+        return new ShmLayout(64).recordOffset(id) + ShmLayout.NAME_VERSION_OFFSET;
     }
 
     @AfterEach

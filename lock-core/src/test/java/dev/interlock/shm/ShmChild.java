@@ -20,8 +20,9 @@ import java.time.Duration;
  *       test for long).
  *   <li>{@code waiter}: for each input line {@code lock <id>} prints {@code WAITING <id>}, locks,
  *       increments, prints {@code ACQUIRED <id> <epochMillis>}, unlocks and prints {@code
- *       UNLOCKED <id>}; ends at end of input. Recoveries are printed as {@code RECOVERED <id>
- *       <deadPid>}.
+ *       UNLOCKED <id>}; for {@code name <name>} binds the name and prints {@code NAMED <name>
+ *       <id>}; for {@code free <id>} frees the ID and prints {@code FREED <id>}; ends at end of
+ *       input. Recoveries are printed as {@code RECOVERED <id> <deadPid>}.
  * </ul>
  *
  * @author Interlock team
@@ -55,6 +56,18 @@ public final class ShmChild {
             System.out.println("READY");
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             for (String line = in.readLine(); line != null; line = in.readLine()) {
+                if (line.startsWith("name ")) {
+                    String name = line.substring("name ".length());
+                    System.out.println(
+                            "NAMED " + name + " " + manager.namedLock(name).id());
+                    continue;
+                }
+                if (line.startsWith("free ")) {
+                    int id = Integer.parseInt(line.substring("free ".length()));
+                    manager.retrieveLock(id).free();
+                    System.out.println("FREED " + id);
+                    continue;
+                }
                 int id = Integer.parseInt(line.substring("lock ".length()));
                 Locker locker = manager.retrieveLock(id);
                 System.out.println("WAITING " + id);

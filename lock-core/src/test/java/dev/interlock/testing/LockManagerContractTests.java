@@ -3,6 +3,7 @@ package dev.interlock.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.entry;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.interlock.HeldLock;
@@ -18,9 +19,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
@@ -544,6 +547,7 @@ public abstract class LockManagerContractTests {
         assertThatExceptionOfType(ManagerClosedException.class).isThrownBy(locker::unlock);
         assertThatExceptionOfType(ManagerClosedException.class).isThrownBy(() -> manager.retrieveLock(0));
         assertThatExceptionOfType(ManagerClosedException.class).isThrownBy(manager::locksHeld);
+        assertThatExceptionOfType(ManagerClosedException.class).isThrownBy(manager::lockNames);
         manager.close();
     }
 
@@ -619,6 +623,102 @@ public abstract class LockManagerContractTests {
                 .isThrownBy(() -> manager.namedLock("nul\u0000"))
                 .withMessageContaining("control character U+0000");
         assertThat(manager.allocatedLocks()).isZero();
+    }
+
+    @Test
+    void lockNamesShouldListBindingsSortedWithoutAllocating() {
+        Locker zeta = manager.namedLock("zeta");
+        manager.allocateLock();
+        Locker alpha = manager.namedLock("alpha");
+        Locker upper = manager.namedLock("Mike");
+        Locker unicode = manager.namedLock("ロック");
+        int allocated = manager.allocatedLocks();
+        OptionalInt available = manager.availableLocks();
+        SortedMap<String, Integer> names = manager.lockNames();
+        assertThat(names)
+                .containsExactly(
+                        entry("Mike", upper.id()),
+                        entry("alpha", alpha.id()),
+                        entry("zeta", zeta.id()),
+                        entry("ロック", unicode.id()));
+        assertThat(manager.allocatedLocks()).as("nothing allocated by reading").isEqualTo(allocated);
+        assertThat(manager.availableLocks()).isEqualTo(available);
+        assertThatExceptionOfType(UnsupportedOperationException.class).isThrownBy(() -> names.put("sneaky", 9));
+    }
+
+    @Test
+    void lockNamesWhenNoNameIsBoundShouldBeEmpty() {
+        manager.allocateLock();
+        manager.allocateAndRetrieveLock(7);
+        assertThat(manager.lockNames()).isEmpty();
+        assertThat(manager.allocatedLocks()).isEqualTo(2);
+    }
+
+    @Test
+    void lockNamesShouldNotTakeTheLockOfAHeldName() throws Exception {
+        Locker named = manager.namedLock("busy");
+        named.lock();
+        assertThat(onOtherThread(manager::lockNames)).containsExactly(entry("busy", named.id()));
+        assertThat(tryLockOnOtherThread(named)).as("still held after reading").isFalse();
+        named.unlock();
+    }
+
+    @Test
+    void lockNamesShouldShowBindingsOfSecondManager() {
+        Manager second = secondManager();
+        Locker mine = manager.namedLock("mine");
+        assertThat(second.lockNames()).containsExactly(entry("mine", mine.id()));
+        Locker theirs = second.namedLock("theirs");
+        assertThat(manager.lockNames()).containsExactly(entry("mine", mine.id()), entry("theirs", theirs.id()));
+        theirs.free();
+        assertThat(manager.lockNames()).containsExactly(entry("mine", mine.id()));
+        second.freeAllLocks();
+        assertThat(manager.lockNames()).isEmpty();
+    }
+
+    @Test
+    void lockNamesShouldForgetFreedNames() {
+        Locker kept = manager.namedLock("kept");
+        Locker freed = manager.namedLock("freed");
+        freed.free();
+        assertThat(manager.lockNames()).containsExactly(entry("kept", kept.id()));
+        Locker rebound = manager.namedLock("rebound");
+        assertThat(manager.lockNames()).containsExactly(entry("kept", kept.id()), entry("rebound", rebound.id()));
+        manager.freeAllLocks();
+        assertThat(manager.lockNames()).isEmpty();
+    }
+
+    /**
+     * One thread binds and frees names of equal length over and over, so that the same ID is
+     * rebound to other bytes, while this thread lists the names: every listed entry must be a
+     * whole name that was bound to that ID, never a mix of two (a torn read), and nothing may be
+     * left over. What this cannot show: that a torn read is detected, since the interleaving that
+     * tears a copy (a free and a new bind of the same ID within one copy of a name) is far too rare
+     * to be hit on purpose from threads; backends that read without a lock test their detection
+     * directly (for example {@code SHMLockManagerTests}).
+     */
+    @Test
+    void lockNamesWhileNamesChangeShouldListOnlyWholeBindings() throws Exception {
+        // The longest names (255 code points of 4 UTF-8 bytes each) make the copy window widest.
+        List<String> candidates =
+                List.of("\uD83D\uDD12".repeat(255), "\uD83D\uDD13".repeat(255), "\uD83D\uDD11".repeat(255));
+        int rounds = 2000;
+        Future<?> writer = executor.submit(() -> {
+            for (int round = 0; round < rounds; round++) {
+                manager.namedLock(candidates.get(round % candidates.size())).free();
+            }
+            return null;
+        });
+        int reads = 0;
+        while (!writer.isDone() || reads == 0) {
+            for (Map.Entry<String, Integer> binding : manager.lockNames().entrySet()) {
+                assertThat(candidates).contains(binding.getKey());
+                assertThat(binding.getValue()).isZero();
+            }
+            reads++;
+        }
+        writer.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(manager.lockNames()).isEmpty();
     }
 
     @Test

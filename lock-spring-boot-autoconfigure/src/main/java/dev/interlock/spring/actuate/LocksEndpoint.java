@@ -6,8 +6,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
+import java.util.SortedMap;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
@@ -21,17 +23,21 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  * allocated and free.
  *
  * <ul>
- *   <li>{@code GET /actuator/locks}: backend, capacity, allocated, available and every held lock
- *       with its name, owner pid, since when and for how long it is held.
- *   <li>{@code GET /actuator/locks/{lock}}: one lock, by ID or by name. A lock ID is always found;
- *       a name is found only while its lock is held, because looking a name up any other way
- *       would allocate it.
+ *   <li>{@code GET /actuator/locks}: backend, capacity, allocated, available, every held lock
+ *       with its name, owner pid, since when and for how long it is held, and every named lock
+ *       ({@code names}: name to ID, sorted by name, held or not).
+ *   <li>{@code GET /actuator/locks/{lock}}: one lock, by ID or by name, held or not. A selector
+ *       of digits only is an ID, so a name such as {@code 42} can only be found in {@code names}.
+ *       Looking a name up never allocates it: names are read with {@link Manager#lockNames()}.
  *   <li>{@code DELETE /actuator/locks}: {@link Manager#freeAllLocks()}, refused unless {@code
  *       interlock.endpoint.free-all.enabled=true}. Dangerous: afterwards the allocation state
  *       disagrees with every lock ID that callers have stored, until they are all renumbered.
  * </ul>
  *
- * <p>Reading takes no lock. Like every actuator endpoint it is exposed over HTTP only when the
+ * <p>Reading allocates nothing and takes no lock (except the shared lock the file backend may take
+ * to re-read its name log, see {@link Manager#lockNames()}). With a {@link Manager} that cannot
+ * list its names, {@code names} is {@code null} and a name is found only while its lock is held.
+ * Like every actuator endpoint it is exposed over HTTP only when the
  * application opts in ({@code management.endpoints.web.exposure.include=locks}); secure it as
  * other actuator endpoints, for example with Spring Security on {@code EndpointRequest.to("locks")}.
  *
@@ -70,7 +76,7 @@ public class LocksEndpoint {
     }
 
     /**
-     * Reports the manager's capacity and every held lock.
+     * Reports the manager's capacity, every held lock and every named lock.
      *
      * @return the report
      */
@@ -86,42 +92,82 @@ public class LocksEndpoint {
                 available.isPresent() ? allocated + available.getAsInt() : null,
                 allocated,
                 available.isPresent() ? available.getAsInt() : null,
-                held);
+                held,
+                namesIfListed());
     }
 
     /**
-     * Reports one lock, chosen by ID (digits) or by name.
+     * Reports one lock, chosen by ID (digits) or by name, whether it is held or not.
      *
      * @param lock the lock's ID or name
      * @return the lock, or {@code null} (404 over HTTP) for an ID beyond the capacity or a name
-     *     whose lock is not held
+     *     that is not bound
      */
     @ReadOperation
     public @Nullable LockDescriptor lock(@Selector String lock) {
         Instant now = clock.instant();
         List<HeldLock> held = manager.locksHeld();
-        if (!lock.isEmpty() && lock.chars().allMatch(Character::isDigit)) {
-            int id;
-            try {
-                id = Integer.parseInt(lock);
-            } catch (NumberFormatException ex) {
-                return null;
-            }
-            OptionalInt available = manager.availableLocks();
-            if (available.isPresent() && id >= manager.allocatedLocks() + available.getAsInt()) {
-                return null;
-            }
-            return held.stream()
-                    .filter(h -> h.id() == id)
-                    .findFirst()
-                    .map(h -> describe(h, now))
-                    .orElseGet(() -> new LockDescriptor(id, null, false, null, null, null));
+        @Nullable SortedMap<String, Integer> names = namesIfListed();
+        Integer id = isId(lock) ? idWithinCapacity(lock) : idOfName(lock, names, held);
+        if (id == null) {
+            return null;
         }
         return held.stream()
-                .filter(h -> h.name().filter(lock::equals).isPresent())
+                .filter(h -> h.id() == id)
                 .findFirst()
                 .map(h -> describe(h, now))
+                .orElseGet(() -> new LockDescriptor(id, nameOf(id, names), false, null, null, null));
+    }
+
+    private static boolean isId(String lock) {
+        return !lock.isEmpty() && lock.chars().allMatch(Character::isDigit);
+    }
+
+    private @Nullable Integer idWithinCapacity(String digits) {
+        int id;
+        try {
+            id = Integer.parseInt(digits);
+        } catch (NumberFormatException ex) {
+            return null;
+        }
+        OptionalInt available = manager.availableLocks();
+        return available.isPresent() && id >= manager.allocatedLocks() + available.getAsInt() ? null : id;
+    }
+
+    /** The ID bound to {@code name}; without a list of names, only a held lock's name is known. */
+    private static @Nullable Integer idOfName(
+            String name, @Nullable SortedMap<String, Integer> names, List<HeldLock> held) {
+        if (names != null) {
+            return names.get(name);
+        }
+        return held.stream()
+                .filter(h -> h.name().filter(name::equals).isPresent())
+                .findFirst()
+                .map(HeldLock::id)
                 .orElse(null);
+    }
+
+    private static @Nullable String nameOf(int id, @Nullable SortedMap<String, Integer> names) {
+        if (names == null) {
+            return null;
+        }
+        return names.entrySet().stream()
+                .filter(binding -> binding.getValue() == id)
+                .map(Map.Entry::getKey)
+                .findFirst()
+                .orElse(null);
+    }
+
+    /**
+     * Reads the bindings, or returns {@code null} for a {@link Manager} written before {@link
+     * Manager#lockNames()} existed, so that the rest of the report still works.
+     */
+    private @Nullable SortedMap<String, Integer> namesIfListed() {
+        try {
+            return manager.lockNames();
+        } catch (UnsupportedOperationException ex) {
+            return null;
+        }
     }
 
     /**
@@ -160,13 +206,16 @@ public class LocksEndpoint {
      * @param allocated how many IDs are allocated
      * @param available how many IDs are free to allocate, or {@code null} when unbounded
      * @param held the locks held right now, by ID
+     * @param names every name bound by {@link Manager#namedLock(String)} with its lock ID, sorted
+     *     by name, or {@code null} when the manager cannot list its names
      */
     public record LocksDescriptor(
             String backend,
             @Nullable Integer capacity,
             int allocated,
             @Nullable Integer available,
-            List<LockDescriptor> held)
+            List<LockDescriptor> held,
+            @Nullable SortedMap<String, Integer> names)
             implements OperationResponseBody {}
 
     /**

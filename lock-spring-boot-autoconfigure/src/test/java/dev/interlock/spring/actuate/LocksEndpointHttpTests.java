@@ -92,13 +92,25 @@ class LocksEndpointHttpTests {
                             .containsEntry(
                                     "ownerPid", (int) ProcessHandle.current().pid())
                             .containsKeys("heldSince", "heldForMillis"));
+            assertThat(map(body.get("names"))).containsEntry("http-read", locker.id());
         } finally {
             locker.unlock();
         }
     }
 
     @Test
-    void readOneLockShouldFindItByIdOrByNameWhileHeld() {
+    void readShouldListNamedLocksSortedByNameHeldOrNot() {
+        Locker later = manager.namedLock("http-names-b");
+        Locker earlier = manager.namedLock("http-names-a");
+        Map<String, Object> names = map(rest.exchange("/actuator/locks", HttpMethod.GET, null, JSON)
+                .getBody()
+                .get("names"));
+        assertThat(names).containsEntry("http-names-a", earlier.id()).containsEntry("http-names-b", later.id());
+        assertThat(List.copyOf(names.keySet())).isSorted();
+    }
+
+    @Test
+    void readOneLockShouldFindItByIdOrByNameHeldOrNot() {
         Locker locker = manager.namedLock("http-one");
         locker.lock();
         try {
@@ -116,8 +128,17 @@ class LocksEndpointHttpTests {
                         .getBody())
                 .containsEntry("held", false);
         assertThat(rest.exchange("/actuator/locks/http-one", HttpMethod.GET, null, JSON)
+                        .getBody())
+                .containsEntry("id", locker.id())
+                .containsEntry("name", "http-one")
+                .containsEntry("held", false);
+        int allocated = manager.allocatedLocks();
+        assertThat(rest.exchange("/actuator/locks/http-never-bound", HttpMethod.GET, null, JSON)
                         .getStatusCode())
                 .isEqualTo(HttpStatus.NOT_FOUND);
+        assertThat(manager.allocatedLocks())
+                .as("looking a name up allocates nothing")
+                .isEqualTo(allocated);
         assertThat(rest.exchange("/actuator/locks/64", HttpMethod.GET, null, JSON)
                         .getStatusCode())
                 .isEqualTo(HttpStatus.NOT_FOUND);

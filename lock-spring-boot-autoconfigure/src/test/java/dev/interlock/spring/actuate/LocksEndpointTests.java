@@ -2,12 +2,16 @@ package dev.interlock.spring.actuate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.entry;
 
 import dev.interlock.Locker;
 import dev.interlock.Manager;
 import dev.interlock.memory.InMemoryManager;
 import dev.interlock.spring.actuate.LocksEndpoint.FreeAllLocksRefusedException;
+import dev.interlock.spring.actuate.LocksEndpoint.LockDescriptor;
 import dev.interlock.spring.actuate.LocksEndpoint.LocksDescriptor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -28,13 +32,15 @@ class LocksEndpointTests {
         try (Manager manager = InMemoryManager.create(8)) {
             Locker named = manager.namedLock("report");
             manager.allocateLock();
+            Locker idle = manager.namedLock("idle");
             named.lock();
             try {
                 LocksDescriptor locks = new LocksEndpoint(manager, "memory", false, clock).locks();
                 assertThat(locks.backend()).isEqualTo("memory");
                 assertThat(locks.capacity()).isEqualTo(8);
-                assertThat(locks.allocated()).isEqualTo(2);
-                assertThat(locks.available()).isEqualTo(6);
+                assertThat(locks.allocated()).isEqualTo(3);
+                assertThat(locks.available()).isEqualTo(5);
+                assertThat(locks.names()).containsExactly(entry("idle", idle.id()), entry("report", named.id()));
                 assertThat(locks.held()).singleElement().satisfies(lock -> {
                     assertThat(lock.id()).isEqualTo(named.id());
                     assertThat(lock.name()).isEqualTo("report");
@@ -51,7 +57,42 @@ class LocksEndpointTests {
     }
 
     @Test
-    void lockShouldAnswerNullForUnknownIdsAndNamesThatAreNotHeld() {
+    void lockShouldFindANameThatIsNotHeldWithoutAllocating() {
+        try (Manager manager = InMemoryManager.create(8)) {
+            manager.allocateLock();
+            Locker idle = manager.namedLock("idle");
+            LocksEndpoint endpoint = new LocksEndpoint(manager, "memory", false, clock);
+            LockDescriptor notHeld = new LockDescriptor(idle.id(), "idle", false, null, null, null);
+            assertThat(endpoint.lock("idle")).isEqualTo(notHeld);
+            assertThat(endpoint.lock(String.valueOf(idle.id()))).isEqualTo(notHeld);
+            assertThat(endpoint.lock("0")).isEqualTo(new LockDescriptor(0, null, false, null, null, null));
+            assertThat(manager.allocatedLocks()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void lockWhenManagerCannotListNamesShouldStillFindHeldNames() {
+        try (Manager manager = InMemoryManager.create(8)) {
+            Manager withoutNames = withoutLockNames(manager);
+            Locker held = manager.namedLock("held");
+            manager.namedLock("idle");
+            held.lock();
+            try {
+                LocksEndpoint endpoint = new LocksEndpoint(withoutNames, "custom", false, clock);
+                assertThat(endpoint.locks().names()).isNull();
+                assertThat(endpoint.lock("held")).satisfies(lock -> {
+                    assertThat(lock.id()).isEqualTo(held.id());
+                    assertThat(lock.held()).isTrue();
+                });
+                assertThat(endpoint.lock("idle")).isNull();
+            } finally {
+                held.unlock();
+            }
+        }
+    }
+
+    @Test
+    void lockShouldAnswerNullForUnknownIdsAndNamesThatAreNotBound() {
         try (Manager manager = InMemoryManager.create(8)) {
             LocksEndpoint endpoint = new LocksEndpoint(manager, "memory", false, clock);
             assertThat(endpoint.lock("3"))
@@ -59,7 +100,7 @@ class LocksEndpointTests {
                     .satisfies(lock -> assertThat(lock.held()).isFalse());
             assertThat(endpoint.lock("8")).isNull();
             assertThat(endpoint.lock("99999999999")).isNull();
-            assertThat(endpoint.lock("nobody-holds-this")).isNull();
+            assertThat(endpoint.lock("nobody-bound-this")).isNull();
             assertThat(manager.allocatedLocks()).isZero();
         }
     }
@@ -88,5 +129,20 @@ class LocksEndpointTests {
                     .isEqualTo(2);
             assertThat(manager.allocatedLocks()).isZero();
         }
+    }
+
+    /** A manager that answers as one written before {@link Manager#lockNames()} existed. */
+    private static Manager withoutLockNames(Manager delegate) {
+        return (Manager) Proxy.newProxyInstance(
+                Manager.class.getClassLoader(), new Class<?>[] {Manager.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("lockNames")) {
+                        throw new UnsupportedOperationException("lockNames() is not implemented");
+                    }
+                    try {
+                        return method.invoke(delegate, args);
+                    } catch (InvocationTargetException ex) {
+                        throw ex.getCause();
+                    }
+                });
     }
 }
