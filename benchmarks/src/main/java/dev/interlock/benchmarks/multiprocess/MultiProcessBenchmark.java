@@ -4,6 +4,7 @@ import dev.interlock.benchmarks.Backend;
 import dev.interlock.benchmarks.BenchmarkStorage;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.LoggerFactory;
 
 /**
  * The multi-process benchmark: P processes × T threads hammering one lock, and a lock each, for a
@@ -70,7 +72,7 @@ public final class MultiProcessBenchmark {
      */
     public static void main(String[] args) throws Exception {
         MultiProcessBenchmark benchmark = new MultiProcessBenchmark(Settings.parse(args));
-        Thread cleanup = new Thread(benchmark::killChildren, "kill benchmark children");
+        Thread cleanup = new Thread(benchmark::abort, "stop benchmark children, remove storage");
         Runtime.getRuntime().addShutdownHook(cleanup);
         try {
             benchmark.run();
@@ -83,7 +85,10 @@ public final class MultiProcessBenchmark {
     private void run() throws Exception {
         for (Backend backend : settings.backends()) {
             if (backend.multiprocess()) {
-                storages.put(backend, backend.create(NUM_LOCKS));
+                BenchmarkStorage storage = backend.create(NUM_LOCKS);
+                synchronized (this) {
+                    storages.put(backend, storage);
+                }
             }
         }
         int maxProcesses =
@@ -238,16 +243,36 @@ public final class MultiProcessBenchmark {
         }
     }
 
-    private void killChildren() {
+    /** On Ctrl-C or SIGTERM: kill the children and remove the storage, so nothing is left behind. */
+    private void abort() {
         javaChildren.forEach(ChildProcess::kill);
+        try {
+            removeStorage();
+        } catch (IOException | InterruptedException | RuntimeException ex) {
+            LoggerFactory.getLogger(MultiProcessBenchmark.class)
+                    .warn(
+                            "Could not remove all benchmark storage while stopping; look in /dev/shm and {}",
+                            scratch,
+                            ex);
+        }
     }
 
     private void close() throws IOException, InterruptedException {
         for (ChildProcess child : javaChildren) {
-            child.send("EXIT");
+            try {
+                child.send("EXIT");
+            } catch (UncheckedIOException ex) {
+                // The child is gone already (its failure was reported); close() reaps it.
+            }
             child.close();
         }
+        removeStorage();
+    }
+
+    /** Removes every segment, directory and file this benchmark made; safe to call twice. */
+    private synchronized void removeStorage() throws IOException, InterruptedException {
         storages.values().forEach(BenchmarkStorage::close);
+        storages.clear();
         if (settings.lockref() != null && Files.exists(Path.of("/dev/shm", pthreadSegment))) {
             runLockref("unlink", pthreadSegment);
         }
