@@ -2,12 +2,14 @@ package dev.interlock.spring.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.interlock.LockCountMismatchException;
 import dev.interlock.Manager;
 import dev.interlock.file.FileLockManager;
 import dev.interlock.shm.SHMLockManager;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.concurrent.ThreadLocalRandom;
@@ -93,6 +95,38 @@ class InterlockBackendConfigurationsTests {
                             + " no process uses it), start again, and re-claim stored lock IDs with"
                             + " Manager.allocateAndRetrieveLock(id).");
         });
+    }
+
+    @Test
+    void shmSegmentOfAnotherFormatShouldFailWithAnalysis() throws IOException {
+        Path file = Path.of("/dev/shm" + segment);
+        Files.write(file, new byte[4096], StandardOpenOption.CREATE_NEW);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        contextRunner
+                .withPropertyValues("interlock.shm.path=" + segment, "interlock.shm.num-locks=64")
+                .run(context -> {
+                    Throwable failure = context.getStartupFailure();
+                    FailureAnalysis analysis = new LockStorageFailureAnalyzer().analyze(failure);
+                    assertThat(analysis).isNotNull();
+                    assertThat(analysis.getDescription())
+                            .startsWith("Interlock cannot use the lock storage " + segment + ": ")
+                            .contains("magic");
+                    assertThat(analysis.getAction())
+                            .isEqualTo("Stop every process that uses " + segment + " and remove it (a segment with"
+                                    + " SHMLockManager.unlink(\"" + segment + "\") or 'rm /dev/shm" + segment
+                                    + "', a directory with 'rm -r'), so that it is created anew at the next start,"
+                                    + " then re-claim stored lock IDs with Manager.allocateAndRetrieveLock(id); or"
+                                    + " point interlock.shm.path or interlock.file.directory at storage of its own.");
+                    assertThat(new LockCountMismatchFailureAnalyzer().analyze(failure))
+                            .isNull();
+                });
+        assertThat(Files.size(file)).as("the foreign segment is left as it was").isEqualTo(4096);
+    }
+
+    @Test
+    void storageAnalyzerShouldLeaveCountMismatchToItsOwnAnalyzer() {
+        LockCountMismatchException mismatch = new LockCountMismatchException(segment, 128, 64, "remedy");
+        assertThat(new LockStorageFailureAnalyzer().analyze(mismatch)).isNull();
     }
 
     @Test

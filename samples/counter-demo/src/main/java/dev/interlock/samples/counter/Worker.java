@@ -1,0 +1,125 @@
+package dev.interlock.samples.counter;
+
+import io.micrometer.core.instrument.Measurement;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Statistic;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongConsumer;
+import java.util.stream.StreamSupport;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.ApplicationArguments;
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.boot.ExitCodeGenerator;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.stereotype.Component;
+
+/**
+ * The demo's worker process: waits for the job's go, increments the counter {@code
+ * demo.increments} times and reports what it measured, following {@link WorkerProtocol}. The
+ * worker chosen to be killed stops inside the critical section instead, and waits for {@code
+ * SIGKILL}.
+ *
+ * @author Interlock team
+ */
+@Component
+@ConditionalOnProperty(name = "demo.mode", havingValue = "worker")
+class Worker implements ApplicationRunner, ExitCodeGenerator {
+
+    private final LockedCounter counter;
+
+    private final DemoProperties properties;
+
+    private final ObjectProvider<MeterRegistry> meterRegistry;
+
+    /** The starter's counter of locks taken over from dead holders. */
+    static final String RECOVERIES_METER = "interlock.lock.recoveries";
+
+    private final PrintStream out = System.out;
+
+    private final BufferedReader commands =
+            new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+
+    /** Increments written so far; read inside the critical section by the worker that is killed. */
+    private int done;
+
+    private int exitCode;
+
+    Worker(LockedCounter counter, DemoProperties properties, ObjectProvider<MeterRegistry> meterRegistry) {
+        this.counter = counter;
+        this.properties = properties;
+        this.meterRegistry = meterRegistry;
+    }
+
+    @Override
+    public void run(ApplicationArguments args) throws IOException {
+        int number = properties.getWorker().getNumber();
+        out.println(WorkerProtocol.READY + " " + ProcessHandle.current().pid());
+        String command = commands.readLine();
+        if (!WorkerProtocol.GO.equals(command)) {
+            out.println("Worker " + number + " expected " + WorkerProtocol.GO + " from the job but read " + command
+                    + "; the job is gone, stopping without incrementing");
+            exitCode = 3;
+            return;
+        }
+        LongConsumer whileHolding = properties.getWorker().getHoldAt() < 0 ? value -> {} : this::holdIfDue;
+        List<Increment> increments = new ArrayList<>(properties.getIncrements());
+        while (done < properties.getIncrements()) {
+            increments.add(counter.increment(System.nanoTime(), whileHolding));
+            done++;
+            if (done % WorkerProtocol.PROGRESS_EVERY == 0) {
+                out.println(WorkerProtocol.PROGRESS + " " + done);
+            }
+        }
+        WorkerSamples.of(increments).writeTo(WorkerProtocol.samplesFile(properties.getWorkDir(), number));
+        out.println(WorkerProtocol.DONE + " " + done + " " + recoveries());
+    }
+
+    /**
+     * Returns how many locks the backend took over from dead holders in this process, from the
+     * starter's {@code interlock.lock.recoveries} meter; -1 without Micrometer.
+     */
+    private long recoveries() {
+        MeterRegistry registry = meterRegistry.getIfAvailable();
+        if (registry == null) {
+            return -1;
+        }
+        return Math.round(registry.find(RECOVERIES_METER).meters().stream()
+                .flatMap(meter -> StreamSupport.stream(meter.measure().spliterator(), false))
+                .filter(measurement -> measurement.getStatistic() == Statistic.COUNT)
+                .mapToDouble(Measurement::getValue)
+                .sum());
+    }
+
+    /**
+     * Runs inside the critical section of the worker that is to be killed. Once the count has
+     * reached {@code demo.worker.hold-at}, it tells the job that it holds the lock and waits for
+     * the job's {@code SIGKILL}, which ends the process before it writes.
+     */
+    private void holdIfDue(long value) {
+        if (value < properties.getWorker().getHoldAt()) {
+            return;
+        }
+        out.println(WorkerProtocol.HOLDING + " " + done + " " + value);
+        String unexpected;
+        try {
+            // The job never writes again: this read ends only with the process, or when the job is gone.
+            unexpected = commands.readLine();
+        } catch (IOException ex) {
+            unexpected = ex.toString();
+        }
+        throw new IllegalStateException("Worker " + properties.getWorker().getNumber()
+                + " held the lock to be killed, but the job closed its input instead (read " + unexpected
+                + "); giving up without writing");
+    }
+
+    @Override
+    public int getExitCode() {
+        return exitCode;
+    }
+}
