@@ -8,6 +8,7 @@ import dev.interlock.LockCountMismatchException;
 import dev.interlock.LockStorageAccessException;
 import dev.interlock.LockStorageException;
 import dev.interlock.Locker;
+import dev.interlock.testing.SegmentNames;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -34,7 +35,7 @@ import org.junit.jupiter.api.Test;
  */
 class SHMLockManagerFactoryTests {
 
-    private final String segment = TestSegments.uniqueName("factory");
+    private final String segment = SegmentNames.unique("factory");
 
     private final Path file = SegmentFiles.fileOf(segment);
 

@@ -8,6 +8,7 @@ import dev.interlock.HeldLock;
 import dev.interlock.Locker;
 import dev.interlock.testing.ChildJvm;
 import dev.interlock.testing.CounterWorker;
+import dev.interlock.testing.SegmentNames;
 import dev.interlock.testing.SharedCounter;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -41,7 +42,7 @@ class SHMLockManagerMultiProcessTests {
     /** Default recovery timeout plus generous slack for JVM scheduling on a loaded 2-core machine. */
     private static final Duration RECOVERY_BOUND = Duration.ofMillis(250 + 500);
 
-    private final String segment = TestSegments.uniqueName("multi");
+    private final String segment = SegmentNames.unique("multi");
 
     private final List<ChildJvm> children = new ArrayList<>();
 

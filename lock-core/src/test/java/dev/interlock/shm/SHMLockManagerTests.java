@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.entry;
 import dev.interlock.Locker;
 import dev.interlock.Manager;
 import dev.interlock.testing.LockManagerContractTests;
+import dev.interlock.testing.SegmentNames;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.Test;
  */
 class SHMLockManagerTests extends LockManagerContractTests {
 
-    private final String segment = TestSegments.uniqueName("contract");
+    private final String segment = SegmentNames.unique("contract");
 
     @Override
     protected Manager createManager() {

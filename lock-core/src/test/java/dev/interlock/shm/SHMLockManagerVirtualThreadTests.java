@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.interlock.testing.ChildJvm;
 import dev.interlock.testing.CounterWorker;
+import dev.interlock.testing.SegmentNames;
 import dev.interlock.testing.SharedCounter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +31,7 @@ class SHMLockManagerVirtualThreadTests {
 
     private static final Duration WAIT = Duration.ofSeconds(100);
 
-    private final String segment = TestSegments.uniqueName("virtual");
+    private final String segment = SegmentNames.unique("virtual");
 
     @TempDir
     Path counters;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.interlock.HeldLock;
 import dev.interlock.Locker;
+import dev.interlock.testing.SegmentNames;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,7 +34,7 @@ class SHMLockRecoveryTests {
     /** A session of slot 5, generation 1, that never attached: as dead as a killed process. */
     private static final int DEAD_TOKEN = 1 << ShmLayout.SLOT_BITS | 5;
 
-    private final String segment = TestSegments.uniqueName("recovery");
+    private final String segment = SegmentNames.unique("recovery");
 
     private final ShmLayout layout = new ShmLayout(64);
 

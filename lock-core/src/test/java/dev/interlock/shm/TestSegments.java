@@ -6,24 +6,16 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Segment names and raw segment access for tests: unique names so that parallel builds and
- * earlier failed runs never collide, and reads and writes that bypass the manager to fake
- * corruption or a dead holder's records.
+ * Raw segment access for tests: reads and writes that bypass the manager to fake corruption or
+ * a dead holder's records. Unique names come from {@link dev.interlock.testing.SegmentNames}.
  *
  * @author Interlock team
  */
 final class TestSegments {
 
     private TestSegments() {}
-
-    /** Returns a fresh segment name such as {@code /interlock-test-contract-1234-5f3a9c}. */
-    static String uniqueName(String purpose) {
-        return "/interlock-test-" + purpose + "-" + ProcessHandle.current().pid() + "-"
-                + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
-    }
 
     /** Reads the native-order int at {@code offset} of segment {@code path}'s file. */
     static int readInt(String path, int offset) {

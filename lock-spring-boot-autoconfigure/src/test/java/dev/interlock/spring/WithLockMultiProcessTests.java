@@ -9,11 +9,11 @@ import dev.interlock.spring.autoconfigure.InterlockAutoConfiguration;
 import dev.interlock.spring.autoconfigure.InterlockMetricsAutoConfiguration;
 import dev.interlock.spring.metrics.InterlockMetrics;
 import dev.interlock.testing.ChildJvm;
+import dev.interlock.testing.SegmentNames;
 import dev.interlock.testing.SharedCounter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
@@ -44,9 +44,7 @@ class WithLockMultiProcessTests {
                     AutoConfigurations.of(InterlockAutoConfiguration.class, InterlockMetricsAutoConfiguration.class))
             .withBean(SimpleMeterRegistry.class);
 
-    private final String segment =
-            "/interlock-test-spring-" + ProcessHandle.current().pid() + "-"
-                    + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 20);
+    private final String segment = SegmentNames.unique("spring");
 
     @TempDir
     private Path temp;

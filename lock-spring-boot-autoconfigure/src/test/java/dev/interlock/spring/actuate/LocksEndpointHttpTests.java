@@ -6,9 +6,9 @@ import dev.interlock.Locker;
 import dev.interlock.Manager;
 import dev.interlock.shm.SHMLockManager;
 import dev.interlock.spring.WithLock;
+import dev.interlock.testing.SegmentNames;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
@@ -47,9 +47,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @AutoConfigureTestRestTemplate
 class LocksEndpointHttpTests {
 
-    private static final String SEGMENT =
-            "/interlock-test-http-" + ProcessHandle.current().pid() + "-"
-                    + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 20);
+    private static final String SEGMENT = SegmentNames.unique("http");
 
     private static final ParameterizedTypeReference<Map<String, Object>> JSON = new ParameterizedTypeReference<>() {};
 

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.interlock.Manager;
 import dev.interlock.shm.SHMLockManager;
+import dev.interlock.testing.SegmentNames;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
@@ -42,9 +42,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @AutoConfigureTestRestTemplate
 class LocksEndpointReadOnlyHttpTests {
 
-    private static final String SEGMENT =
-            "/interlock-test-read-only-" + ProcessHandle.current().pid() + "-"
-                    + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 20);
+    private static final String SEGMENT = SegmentNames.unique("read-only");
 
     private static final ParameterizedTypeReference<Map<String, Object>> JSON = new ParameterizedTypeReference<>() {};
 
