@@ -2,7 +2,7 @@ package dev.interlock.spring.aop;
 
 /**
  * Told about every lock acquisition and release that {@link dev.interlock.spring.WithLock
- * @WithLock} performs, for metrics. Reentrant calls, which do not lock again, are not reported.
+ * &#64;WithLock} performs, for metrics. Reentrant calls, which do not lock again, are not reported.
  *
  * <p>Called on the calling thread, around the method: implementations must be quick and must not
  * throw.
