@@ -94,6 +94,26 @@ public interface Locker {
     void free();
 
     /**
+     * Returns the fencing token of the current hold of this lock by this handle's manager.
+     *
+     * <p>The guarantee: within one hold the token is stable (asking twice gives the same value),
+     * and it is strictly greater than the token of every earlier hold of the same lock ID, by any
+     * process or manager over the same storage, for as long as the storage exists, including holds
+     * taken over from a dead holder, holds after {@link #free()} and re-allocation of the ID, and
+     * holds after {@link Manager#freeAllLocks()}. A resource that remembers the highest token it
+     * accepted and refuses lower ones ({@code UPDATE ... SET fence = :token WHERE fence < :token})
+     * thereby refuses the late writes of a holder that lost its lock or was paused while another
+     * took it.
+     *
+     * @return the hold's fencing token, positive
+     * @throws IllegalMonitorStateException if this manager does not hold the lock
+     * @throws ManagerClosedException if the manager was closed
+     * @throws LockStorageException if the storage that keeps the tokens cannot be read or written
+     * @since 0.2.0
+     */
+    long fencingToken();
+
+    /**
      * Acquires the lock as {@link #lock()} does and returns a handle whose {@link
      * LockHandle#close()} releases it, for try-with-resources:
      *

@@ -34,12 +34,31 @@ public final class FileLock extends AbstractLocker {
         boolean acquired = false;
         try {
             acquired = file.lock(timeoutNanos, timeoutNanos == WAIT_FOREVER);
+            if (acquired) {
+                file.held();
+            }
             return acquired;
         } finally {
             if (!acquired) {
                 files.unreserve(file);
             }
         }
+    }
+
+    /** Drawing a token costs a read, a write and a flush of the lock file: only when asked for. */
+    @Override
+    protected boolean drawsTokensOnDemand() {
+        return true;
+    }
+
+    @Override
+    protected long holdStamp() {
+        return files.reserved(id()).holdStamp;
+    }
+
+    @Override
+    protected long token() {
+        return files.reserved(id()).token();
     }
 
     @Override

@@ -126,6 +126,8 @@ final class Libc {
 
     static native int fchmod(int fd, int mode);
 
+    static native int fdatasync(int fd);
+
     static native int renameat(int oldDirFd, String oldPath, int newDirFd, String newPath);
 
     static native int geteuid();

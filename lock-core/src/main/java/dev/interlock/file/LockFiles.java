@@ -6,13 +6,18 @@ import static dev.interlock.file.Libc.LOCK_EX;
 import static dev.interlock.file.Libc.LOCK_NB;
 import static dev.interlock.file.Libc.LOCK_UN;
 
+import dev.interlock.LockStorageException;
 import dev.interlock.ManagerClosedException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -50,6 +55,9 @@ final class LockFiles {
 
     /** Written under {@code this}; volatile so that waiting threads notice it between attempts. */
     private volatile boolean closed;
+
+    /** Source of {@link LockFile#holdStamp}: unique per hold of any lock by this manager. */
+    private final AtomicLong holdStamps = new AtomicLong();
 
     LockFiles(LockDirectory directory, String owner) {
         this.directory = directory;
@@ -195,6 +203,16 @@ final class LockFiles {
          */
         private final Semaphore mutex = new Semaphore(1);
 
+        /**
+         * Identifies the current hold among all holds of this manager; written by the acquiring
+         * thread after it took the mutex, read by threads of the manager while it holds the lock
+         * (the mutex hand-off and the holder table order these accesses).
+         */
+        long holdStamp;
+
+        /** The current hold's fencing token, or 0 until asked for; drawn under {@code this}. */
+        private long token;
+
         LockFile(LockFiles files, int id, int fd) {
             this.files = files;
             this.id = id;
@@ -269,6 +287,47 @@ final class LockFiles {
                 }
             }
             return true;
+        }
+
+        /**
+         * Records a new hold: a fresh stamp, and no token drawn yet. Plain writes: the holder
+         * table's volatile write that follows publishes them to the manager's other threads.
+         */
+        void held() {
+            token = 0;
+            holdStamp = files.holdStamps.incrementAndGet();
+        }
+
+        /**
+         * Returns the current hold's fencing token, drawing it on first use: the lock file's
+         * content is the last token drawn for this ID by any process (8 bytes, little endian; an
+         * empty file counts as 0). Raising it happens under the {@code flock} we hold, and is
+         * flushed to disk before the token is handed out, so a token is never handed out twice,
+         * even across a power loss.
+         */
+        synchronized long token() {
+            if (token == 0) {
+                Path file = files.directory.path().resolve(LockDirectory.lockFileName(id));
+                ByteBuffer bytes = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                long read = Libc.pread(fd, bytes.array(), Long.BYTES, 0);
+                if (read < 0) {
+                    throw LockDirectory.failure(Libc.errno(), file, "read the fencing counter of", "read");
+                }
+                if (read != 0 && read != Long.BYTES) {
+                    throw new LockStorageException(
+                            file.toString(),
+                            "Lock file " + file + " holds " + read + " bytes, but a lock file is empty or holds"
+                                    + " the 8-byte fencing counter; another program wrote to it: remove the lock"
+                                    + " directory when no process uses it, or restore the file");
+                }
+                long next = (read == 0 ? 0 : bytes.getLong(0)) + 1;
+                bytes.putLong(0, next);
+                if (Libc.pwrite(fd, bytes.array(), Long.BYTES, 0) != Long.BYTES || Libc.fdatasync(fd) != 0) {
+                    throw LockDirectory.failure(Libc.errno(), file, "write the fencing counter of", "write");
+                }
+                token = next;
+            }
+            return token;
         }
 
         /** Drops the {@code flock}, then lets the next thread of this manager in. */

@@ -144,7 +144,12 @@ public final class InMemoryManager extends AbstractManager {
             Mutex mutex = mutexes.get(id);
             if (mutex != null && mutex.isLocked()) {
                 held.add(new HeldLock(
-                        id, Optional.ofNullable(nameOf(id)), OptionalLong.of(PID), Optional.<Instant>empty()));
+                        id,
+                        Optional.ofNullable(nameOf(id)),
+                        OptionalLong.of(PID),
+                        Optional.<Instant>empty(),
+                        Optional.empty(),
+                        OptionalLong.of(mutex.lastToken())));
             }
         }
         return held;

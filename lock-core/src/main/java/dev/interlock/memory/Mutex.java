@@ -1,6 +1,8 @@
 package dev.interlock.memory;
 
 import dev.interlock.support.AbstractLocker;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.AbstractQueuedSynchronizer;
 
 /**
@@ -36,18 +38,53 @@ public final class Mutex extends AbstractLocker {
         sync.release(1);
     }
 
+    @Override
+    protected long token() {
+        return sync.fence;
+    }
+
     boolean isLocked() {
         return sync.isLocked();
     }
 
-    /** State 0 is free, 1 is held; who holds it is tracked by the manager's holder table. */
+    /** Returns the token of the current or last hold, read without taking the lock; 0 if never held. */
+    long lastToken() {
+        return (long) Sync.FENCE.getOpaque(sync);
+    }
+
+    /**
+     * State 0 is free, 1 is held; who holds it is tracked by the manager's holder table. The
+     * fencing counter sits beside the state, in the same object, so drawing a token at every
+     * acquisition costs a plain load and store on a cache line the acquiring CAS already owns.
+     */
     private static final class Sync extends AbstractQueuedSynchronizer {
 
         private static final long serialVersionUID = 1L;
 
+        static final VarHandle FENCE;
+
+        static {
+            try {
+                FENCE = MethodHandles.lookup().findVarHandle(Sync.class, "fence", long.class);
+            } catch (ReflectiveOperationException ex) {
+                throw new ExceptionInInitializerError(ex);
+            }
+        }
+
+        /**
+         * The token of the current (or last) hold. Written only by the holder right after its
+         * acquiring CAS, so the next holder, which acquires after the release that follows, reads
+         * it with a plain load; opaque for readers that do not hold the lock.
+         */
+        long fence;
+
         @Override
         protected boolean tryAcquire(int ignored) {
-            return compareAndSetState(0, 1);
+            if (compareAndSetState(0, 1)) {
+                FENCE.setOpaque(this, fence + 1);
+                return true;
+            }
+            return false;
         }
 
         @Override

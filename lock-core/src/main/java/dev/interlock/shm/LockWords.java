@@ -61,8 +61,10 @@ final class LockWords {
          * @param deadToken the dead holder's session token
          * @param deadPid its pid, if its owner slot still showed it
          * @param heldSinceMillis when it acquired the lock (epoch millis), or 0 if unknown
+         * @param deadFencingToken the fencing token of the dead holder's hold (0 if it died before
+         *     drawing one and no earlier hold drew one)
          */
-        void recovered(int id, int deadToken, OptionalLong deadPid, long heldSinceMillis);
+        void recovered(int id, int deadToken, OptionalLong deadPid, long heldSinceMillis, long deadFencingToken);
     }
 
     private final ShmSegment segment;
@@ -103,7 +105,7 @@ final class LockWords {
      */
     boolean acquire(int record, int id, long timeoutNanos) throws InterruptedException {
         if (segment.compareAndSetInt(record, 0, token)) {
-            stampHeldSince(record);
+            stampHold(record);
             return true;
         }
         if (timeoutNanos == 0) {
@@ -118,7 +120,7 @@ final class LockWords {
         for (int spin = 0; spin < SPIN_LIMIT; spin++) {
             Thread.onSpinWait();
             if (segment.intAcquire(record) == 0 && segment.compareAndSetInt(record, 0, token)) {
-                stampHeldSince(record);
+                stampHold(record);
                 return true;
             }
         }
@@ -134,7 +136,7 @@ final class LockWords {
                 int word = segment.intAcquire(record);
                 if (word == 0) {
                     if (segment.compareAndSetInt(record, 0, token | ShmLayout.WAITERS_BIT)) {
-                        stampHeldSince(record);
+                        stampHold(record);
                         return true;
                     }
                     continue;
@@ -240,13 +242,33 @@ final class LockWords {
         if (!segment.compareAndSetInt(record, word, token | (word & ShmLayout.WAITERS_BIT))) {
             return false;
         }
-        stampHeldSince(record);
-        reporter.recovered(id, holder, deadPid, heldSince);
+        // The dead holder's token is the counter as it left it; ours is drawn above it.
+        long deadFencingToken = token(record);
+        stampHold(record);
+        reporter.recovered(id, holder, deadPid, heldSince, deadFencingToken);
         return true;
     }
 
-    private void stampHeldSince(int record) {
+    /**
+     * Records a new hold: since when, and its fencing token, one more than the last hold's. Only
+     * the holder writes either field, right after its acquiring CAS, so plain accesses suffice: the
+     * next holder's CAS follows this holder's releasing CAS, and a taker-over's CAS follows the dead
+     * holder's last store.
+     */
+    private void stampHold(int record) {
         segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET, CoarseClock.millis());
+        int fence = record + ShmLayout.FENCE_OFFSET;
+        segment.longPlain(fence, segment.longPlain(fence) + 1);
+    }
+
+    /** Returns the fencing token of the current hold of the lock at {@code record}, which we hold. */
+    long token(int record) {
+        return segment.longPlain(record + ShmLayout.FENCE_OFFSET);
+    }
+
+    /** Returns the fencing token of the current or last hold, read without holding the lock. */
+    long lastToken(int record) {
+        return segment.longAcquire(record + ShmLayout.FENCE_OFFSET);
     }
 
     private ConcurrentLinkedQueue<Thread> parkQueue(int id) {

@@ -32,6 +32,11 @@ public final class SHMLock extends AbstractLocker {
     }
 
     @Override
+    protected long token() {
+        return words.token(record);
+    }
+
+    @Override
     protected void release() {
         if (!words.release(record, id())) {
             logger.warn(

@@ -267,7 +267,7 @@ public final class SHMLockManager extends AbstractManager {
         return isClosed();
     }
 
-    private void recovered(int id, int deadToken, OptionalLong deadPid, long heldSinceMillis) {
+    private void recovered(int id, int deadToken, OptionalLong deadPid, long heldSinceMillis, long deadFencingToken) {
         Optional<Instant> heldSince =
                 heldSinceMillis > 0 ? Optional.of(Instant.ofEpochMilli(heldSinceMillis)) : Optional.empty();
         String pid = deadPid.isPresent() ? String.valueOf(deadPid.getAsLong()) : "unknown";
@@ -284,7 +284,13 @@ public final class SHMLockManager extends AbstractManager {
             allocator.repair();
             return;
         }
-        HeldLock dead = new HeldLock(id, allocator.nameOf(id), deadPid, heldSince);
+        HeldLock dead = new HeldLock(
+                id,
+                allocator.nameOf(id),
+                deadPid,
+                heldSince,
+                Optional.empty(),
+                deadFencingToken > 0 ? OptionalLong.of(deadFencingToken) : OptionalLong.empty());
         logger.warn(
                 "Recovered lock {}{} of shared-memory segment {} from a dead holder: pid {} (session {}) died"
                         + " holding it since {}; the data it protects may be half-updated",
@@ -344,11 +350,14 @@ public final class SHMLockManager extends AbstractManager {
             int word = segment.intAcquire(record);
             if (word != 0) {
                 long since = segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET);
+                long token = words.lastToken(record);
                 held.add(new HeldLock(
                         id,
                         allocator.nameOf(id),
                         session.pidOf(word & ~ShmLayout.WAITERS_BIT),
-                        since > 0 ? Optional.of(Instant.ofEpochMilli(since)) : Optional.empty()));
+                        since > 0 ? Optional.of(Instant.ofEpochMilli(since)) : Optional.empty(),
+                        Optional.empty(),
+                        token > 0 ? OptionalLong.of(token) : OptionalLong.empty()));
             }
         }
         return held;

@@ -49,6 +49,9 @@ package dev.interlock.shm;
  *  |                 Held since, epoch millis (int64)             ...
  *  ...                                                             |
  *  +---------------------------------------------------------------+
+ *  |                 Fencing counter (int64)                      ...
+ *  ...                                                             |
+ *  +---------------------------------------------------------------+
  *  |                 Allocated count (int64; allocator record only)...
  *  ...                                                             |
  *  +---------------------------------------------------------------+
@@ -78,7 +81,7 @@ package dev.interlock.shm;
 final class ShmLayout {
 
     /** Layout version written to and expected in the header. */
-    static final int VERSION = 2;
+    static final int VERSION = 3;
 
     /** The bytes {@code INTRLOCK} read as a little-endian long. */
     static final long MAGIC = 0x4B434F4C52544E49L;
@@ -139,8 +142,15 @@ final class ShmLayout {
 
     static final int HELD_SINCE_OFFSET = NAME_VERSION_OFFSET + Integer.BYTES;
 
+    /**
+     * Section 5.1: the fencing token of the current (or last) hold, raised by one by every
+     * acquisition, including a takeover from a dead holder, and never reset while the segment
+     * exists; written only by the holder.
+     */
+    static final int FENCE_OFFSET = HELD_SINCE_OFFSET + Long.BYTES;
+
     /** In the allocator record only: how many IDs are allocated. */
-    static final int ALLOCATED_COUNT_OFFSET = HELD_SINCE_OFFSET + Long.BYTES;
+    static final int ALLOCATED_COUNT_OFFSET = FENCE_OFFSET + Long.BYTES;
 
     static final int RECORD_LENGTH = CACHE_LINE_LENGTH;
 

@@ -100,11 +100,28 @@ public abstract class AbstractLocker implements Locker {
         manager.ensureOpen();
         Thread holder = holders.get(id);
         if (holder == null || !holders.clear(id, holder)) {
-            throw new IllegalMonitorStateException(this + " is not held through this manager, so it cannot be"
-                    + " unlocked here: it is unlocked, or held by another manager or process; unlock only"
-                    + " after a successful lock()/tryLock() through the same manager");
+            throw notHeld("cannot be unlocked here");
         }
         release();
+    }
+
+    private void checkHeld(String consequence) {
+        if (holders.get(id) == null) {
+            throw notHeld(consequence);
+        }
+    }
+
+    private IllegalMonitorStateException notHeld(String consequence) {
+        return new IllegalMonitorStateException(this + " is not held through this manager, so it " + consequence
+                + ": it is unlocked, or held by another manager or process; use it only after a successful"
+                + " lock()/tryLock() through the same manager and before unlock()");
+    }
+
+    @Override
+    public final long fencingToken() {
+        manager.ensureOpen();
+        checkHeld("has no fencing token here");
+        return token();
     }
 
     @Override
@@ -116,7 +133,8 @@ public abstract class AbstractLocker implements Locker {
     @Override
     public final LockHandle acquire() {
         lock();
-        return new Held(this);
+        long stamp = holdStamp();
+        return new Held(this, stamp, drawsTokensOnDemand() ? 0 : stamp);
     }
 
     @Override
@@ -176,14 +194,78 @@ public abstract class AbstractLocker implements Locker {
      */
     protected abstract void release();
 
+    /**
+     * Returns the fencing token of the current hold, drawing it if the backend draws tokens on
+     * demand. Called only while this manager holds the lock (its holder entry exists); see {@link
+     * Locker#fencingToken()} for the guarantee the value must meet.
+     *
+     * @return the hold's token, positive
+     */
+    protected abstract long token();
+
+    /**
+     * Returns whether the backend draws a hold's fencing token only when it is first asked for
+     * (because drawing costs a system call), rather than at every acquisition. Such a backend must
+     * also override {@link #holdStamp()}.
+     *
+     * @return {@code false} by default: the token is drawn at acquisition and is the hold stamp
+     */
+    protected boolean drawsTokensOnDemand() {
+        return false;
+    }
+
+    /**
+     * Returns a value that identifies the current hold among every hold of this lock by this
+     * manager, so that a {@link LockHandle} can tell its own hold from a later one. Called only
+     * while this manager holds the lock. The default is the {@link #token()}, for backends that
+     * draw it at every acquisition; a backend that {@linkplain #drawsTokensOnDemand() draws tokens
+     * on demand} returns a cheap per-hold serial instead.
+     *
+     * @return the current hold's identity
+     */
+    protected long holdStamp() {
+        return token();
+    }
+
+    /**
+     * Returns whether the backend learned that the current hold was lost. Called only while this
+     * manager holds the lock. Backends that cannot lose a lock keep the default, {@code false}.
+     *
+     * @return whether the hold with the current {@link #holdStamp()} was lost
+     */
+    protected boolean isLost() {
+        return false;
+    }
+
+    /**
+     * Returns whether this manager holds the lock and the hold is the one with {@code stamp}.
+     *
+     * @param stamp a {@link #holdStamp()} taken during the hold in question
+     * @return whether that hold is still in force
+     */
+    final boolean isHolding(long stamp) {
+        return !manager.isClosed() && holders.get(id) != null && holdStamp() == stamp && !isLost();
+    }
+
+    /**
+     * The handle of one hold. Its token is known from the start, or drawn when first asked for by
+     * a backend that draws on demand, and kept, so that it stays readable after the hold ended.
+     */
     private static final class Held implements LockHandle {
 
         private final AbstractLocker locker;
 
+        private final long stamp;
+
+        /** The hold's token, or 0 while not drawn yet. */
+        private long token;
+
         private boolean closed;
 
-        Held(AbstractLocker locker) {
+        Held(AbstractLocker locker, long stamp, long token) {
             this.locker = locker;
+            this.stamp = stamp;
+            this.token = token;
         }
 
         @Override
@@ -192,11 +274,32 @@ public abstract class AbstractLocker implements Locker {
         }
 
         @Override
-        public void close() {
-            if (!closed) {
-                closed = true;
-                locker.unlock();
+        public synchronized long fencingToken() {
+            if (token == 0) {
+                if (closed || !locker.isHolding(stamp)) {
+                    throw new IllegalMonitorStateException("The hold of " + locker + " ended before its fencing"
+                            + " token was asked for, and this backend draws tokens only on demand; ask for the"
+                            + " token while the lock is held");
+                }
+                token = locker.token();
             }
+            return token;
+        }
+
+        @Override
+        public synchronized boolean isValid() {
+            return !closed && locker.isHolding(stamp);
+        }
+
+        @Override
+        public void close() {
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+            }
+            locker.unlock();
         }
     }
 }

@@ -69,6 +69,7 @@ class SHMLockRecoveryTests {
         Locker named = manager.namedLock("orders");
         int record = layout.recordOffset(named.id());
         TestSegments.writeLong(segment, record + ShmLayout.HELD_SINCE_OFFSET, 1_700_000_000_000L);
+        TestSegments.writeLong(segment, record + ShmLayout.FENCE_OFFSET, 41);
         TestSegments.writeInt(segment, record, DEAD_TOKEN | ShmLayout.WAITERS_BIT);
         try (SHMLockManager second = SHMLockManager.open(segment, 64, options())) {
             CountDownLatch start = new CountDownLatch(1);
@@ -89,12 +90,13 @@ class SHMLockRecoveryTests {
                 assertThat(dead.name()).hasValue("orders");
                 assertThat(dead.ownerPid()).as("slot 5 never recorded a pid").isEmpty();
                 assertThat(dead.heldSince()).hasValue(Instant.ofEpochMilli(1_700_000_000_000L));
+                assertThat(dead.fencingToken()).hasValue(41);
             });
-            if (mine.get()) {
-                named.unlock();
-            } else {
-                second.retrieveLock(named.id()).unlock();
-            }
+            Locker winner = mine.get() ? named : second.retrieveLock(named.id());
+            assertThat(winner.fencingToken())
+                    .as("drawn above the dead holder's")
+                    .isEqualTo(42);
+            winner.unlock();
         }
         assertThat(manager.locksHeld()).isEmpty();
     }

@@ -778,4 +778,216 @@ public abstract class LockManagerContractTests {
         }
         assertThat(overlap).isFalse();
     }
+
+    // --- Fencing tokens and hold validity ---------------------------------------------------
+
+    @Test
+    void fencingTokenShouldBeStableWithinAHoldAndPositive() {
+        Locker locker = manager.allocateLock();
+        try (LockHandle held = locker.acquire()) {
+            long token = held.fencingToken();
+            assertThat(token).isPositive();
+            assertThat(held.fencingToken()).isEqualTo(token);
+            assertThat(locker.fencingToken()).isEqualTo(token);
+            assertThat(manager.retrieveLock(locker.id()).fencingToken())
+                    .as("another handle of the same lock, same manager")
+                    .isEqualTo(token);
+        }
+    }
+
+    @Test
+    void fencingTokensShouldStrictlyIncreaseAcrossHoldsAndAcquisitionKinds() throws Exception {
+        Locker locker = manager.allocateLock();
+        List<Long> tokens = new ArrayList<>();
+        locker.lock();
+        tokens.add(locker.fencingToken());
+        locker.unlock();
+        assertThat(locker.tryLock()).isTrue();
+        tokens.add(locker.fencingToken());
+        locker.unlock();
+        assertThat(locker.tryLock(WAIT)).isTrue();
+        tokens.add(locker.fencingToken());
+        locker.unlock();
+        locker.lockInterruptibly();
+        tokens.add(locker.fencingToken());
+        locker.unlock();
+        tokens.add(onOtherThread(() -> {
+            try (LockHandle held = locker.acquire()) {
+                return held.fencingToken();
+            }
+        }));
+        assertThat(tokens).isSorted().doesNotHaveDuplicates();
+    }
+
+    @Test
+    void fencingTokensShouldStrictlyIncreaseAcrossInterleavedManagers() {
+        Manager second = secondManager();
+        Locker mine = manager.allocateLock();
+        Locker theirs = second.retrieveLock(mine.id());
+        List<Long> tokens = new ArrayList<>();
+        for (int round = 0; round < 20; round++) {
+            Locker locker = round % 3 == 0 ? theirs : mine;
+            try (LockHandle held = locker.acquire()) {
+                tokens.add(held.fencingToken());
+            }
+        }
+        assertThat(tokens).isSorted().doesNotHaveDuplicates();
+    }
+
+    @Test
+    void fencingTokensOfDifferentLocksShouldBeIndependentOfEachOther() {
+        Locker first = manager.allocateLock();
+        Locker second = manager.allocateLock();
+        long firstToken;
+        try (LockHandle held = first.acquire()) {
+            firstToken = held.fencingToken();
+        }
+        for (int i = 0; i < 5; i++) {
+            try (LockHandle held = second.acquire()) {
+                held.fencingToken();
+            }
+        }
+        try (LockHandle held = first.acquire()) {
+            assertThat(held.fencingToken()).isGreaterThan(firstToken);
+        }
+    }
+
+    @Test
+    void fencingTokenShouldGrowAfterFreeAndReallocation() {
+        Locker locker = manager.allocateLock();
+        long before;
+        try (LockHandle held = locker.acquire()) {
+            before = held.fencingToken();
+        }
+        locker.free();
+        Locker again = manager.allocateLock();
+        assertThat(again.id()).isEqualTo(locker.id());
+        try (LockHandle held = again.acquire()) {
+            assertThat(held.fencingToken()).isGreaterThan(before);
+        }
+    }
+
+    @Test
+    void fencingTokenShouldGrowAcrossFreeAllLocks() {
+        Locker locker = manager.allocateLock();
+        long before;
+        try (LockHandle held = locker.acquire()) {
+            before = held.fencingToken();
+        }
+        manager.freeAllLocks();
+        Locker again = manager.allocateAndRetrieveLock(locker.id());
+        try (LockHandle held = again.acquire()) {
+            assertThat(held.fencingToken()).isGreaterThan(before);
+        }
+    }
+
+    @Test
+    void fencingTokenWhenNotHeldHereShouldThrow() throws Exception {
+        Locker locker = manager.allocateLock();
+        assertThatExceptionOfType(IllegalMonitorStateException.class)
+                .isThrownBy(locker::fencingToken)
+                .withMessageContaining("is not held through this manager");
+        Optional<Manager> second = openSecondManager(manager).map(this::track);
+        if (second.isPresent()) {
+            Locker theirs = second.get().retrieveLock(locker.id());
+            theirs.lock();
+            assertThatExceptionOfType(IllegalMonitorStateException.class).isThrownBy(locker::fencingToken);
+            assertThat(theirs.fencingToken()).isPositive();
+            theirs.unlock();
+        }
+    }
+
+    @Test
+    void handleShouldBeValidOnlyWhileItsHoldLasts() {
+        Locker locker = manager.allocateLock();
+        LockHandle first = locker.acquire();
+        assertThat(first.isValid()).isTrue();
+        long firstToken = first.fencingToken();
+        first.close();
+        assertThat(first.isValid()).as("after close").isFalse();
+        assertThat(first.fencingToken()).as("still readable after the hold").isEqualTo(firstToken);
+
+        LockHandle second = locker.acquire();
+        locker.unlock();
+        assertThat(second.isValid()).as("after unlock through the locker").isFalse();
+
+        LockHandle third = locker.acquire();
+        assertThat(second.isValid())
+                .as("an ended hold stays ended when the lock is taken again")
+                .isFalse();
+        assertThat(third.isValid()).isTrue();
+        assertThat(third.fencingToken()).isGreaterThan(firstToken);
+        assertThatExceptionOfType(IllegalMonitorStateException.class)
+                .as("closing an ended hold's handle reports it")
+                .isThrownBy(() -> {
+                    locker.unlock();
+                    third.close();
+                });
+        assertThat(third.isValid()).isFalse();
+    }
+
+    @Test
+    void handleShouldBecomeInvalidWhenItsManagerCloses() {
+        Locker locker = manager.allocateLock();
+        LockHandle held = locker.acquire();
+        long token = held.fencingToken();
+        manager.close();
+        assertThat(held.isValid()).isFalse();
+        assertThat(held.fencingToken()).isEqualTo(token);
+        assertThatExceptionOfType(ManagerClosedException.class).isThrownBy(locker::fencingToken);
+    }
+
+    @Test
+    void holdShouldStayValidAndExclusiveAcrossFreeAllLocks() throws Exception {
+        Locker locker = manager.allocateLock();
+        try (LockHandle held = locker.acquire()) {
+            long token = held.fencingToken();
+            manager.freeAllLocks();
+            assertThat(held.isValid()).isTrue();
+            assertThat(held.fencingToken()).isEqualTo(token);
+            assertThat(locker.fencingToken()).isEqualTo(token);
+            assertThat(tryLockOnOtherThread(locker)).isFalse();
+        }
+    }
+
+    @Test
+    void locksHeldShouldReportTheHoldersFencingTokenWhereTheBackendReadsIt() {
+        Locker locker = manager.allocateLock();
+        try (LockHandle held = locker.acquire()) {
+            long token = held.fencingToken();
+            HeldLock entry = manager.locksHeld().get(0);
+            assertThat(entry.id()).isEqualTo(locker.id());
+            if (entry.fencingToken().isPresent()) {
+                assertThat(entry.fencingToken().getAsLong()).isEqualTo(token);
+            }
+        }
+    }
+
+    @Test
+    void threadsTakingOneLockShouldDrawDistinctIncreasingTokens() throws Exception {
+        Locker locker = manager.allocateLock();
+        int threads = 3;
+        int holds = 200;
+        CyclicBarrier start = new CyclicBarrier(threads);
+        List<Future<List<Long>>> futures = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            futures.add(executor.submit(() -> {
+                start.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                List<Long> mine = new ArrayList<>();
+                for (int i = 0; i < holds; i++) {
+                    try (LockHandle held = locker.acquire()) {
+                        mine.add(held.fencingToken());
+                    }
+                }
+                return mine;
+            }));
+        }
+        Set<Long> all = new HashSet<>();
+        for (Future<List<Long>> future : futures) {
+            List<Long> mine = future.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            assertThat(mine).as("one thread's tokens").isSorted().doesNotHaveDuplicates();
+            all.addAll(mine);
+        }
+        assertThat(all).as("distinct over all threads").hasSize(threads * holds);
+    }
 }

@@ -116,7 +116,7 @@ public class LocksEndpoint {
                 .filter(h -> h.id() == id)
                 .findFirst()
                 .map(h -> describe(h, now))
-                .orElseGet(() -> new LockDescriptor(id, nameOf(id, names), false, null, null, null));
+                .orElseGet(() -> new LockDescriptor(id, nameOf(id, names), false, null, null, null, null, null));
     }
 
     private static boolean isId(String lock) {
@@ -195,7 +195,9 @@ public class LocksEndpoint {
                 true,
                 lock.ownerPid().isPresent() ? lock.ownerPid().getAsLong() : null,
                 since != null ? since.toString() : null,
-                since != null ? Duration.between(since, now).toMillis() : null);
+                since != null ? Duration.between(since, now).toMillis() : null,
+                lock.ownerHost().orElse(null),
+                lock.fencingToken().isPresent() ? lock.fencingToken().getAsLong() : null);
     }
 
     /**
@@ -227,6 +229,9 @@ public class LocksEndpoint {
      * @param ownerPid the holder's process ID, when held and recorded
      * @param heldSince when the holder acquired it (ISO-8601), when held and recorded
      * @param heldForMillis how long it has been held, in milliseconds, when held and recorded
+     * @param ownerHost the holder's host, for backends whose holders may be on other hosts
+     * @param fencingToken the current hold's fencing token, when the backend reads it without
+     *     taking the lock
      */
     public record LockDescriptor(
             int id,
@@ -234,7 +239,9 @@ public class LocksEndpoint {
             boolean held,
             @Nullable Long ownerPid,
             @Nullable String heldSince,
-            @Nullable Long heldForMillis)
+            @Nullable Long heldForMillis,
+            @Nullable String ownerHost,
+            @Nullable Long fencingToken)
             implements OperationResponseBody {}
 
     /**

@@ -89,6 +89,7 @@ class LocksEndpointHttpTests {
                             .containsEntry("held", true)
                             .containsEntry(
                                     "ownerPid", (int) ProcessHandle.current().pid())
+                            .containsEntry("fencingToken", (int) locker.fencingToken())
                             .containsKeys("heldSince", "heldForMillis"));
             assertThat(map(body.get("names"))).containsEntry("http-read", locker.id());
         } finally {

@@ -49,6 +49,10 @@ class LocksEndpointTests {
                     // The in-memory backend records no acquisition time.
                     assertThat(lock.heldSince()).isNull();
                     assertThat(lock.heldForMillis()).isNull();
+                    assertThat(lock.fencingToken()).isEqualTo(named.fencingToken());
+                    assertThat(lock.ownerHost())
+                            .as("every holder is on this host")
+                            .isNull();
                 });
             } finally {
                 named.unlock();
@@ -62,10 +66,10 @@ class LocksEndpointTests {
             manager.allocateLock();
             Locker idle = manager.namedLock("idle");
             LocksEndpoint endpoint = new LocksEndpoint(manager, "memory", false, clock);
-            LockDescriptor notHeld = new LockDescriptor(idle.id(), "idle", false, null, null, null);
+            LockDescriptor notHeld = new LockDescriptor(idle.id(), "idle", false, null, null, null, null, null);
             assertThat(endpoint.lock("idle")).isEqualTo(notHeld);
             assertThat(endpoint.lock(String.valueOf(idle.id()))).isEqualTo(notHeld);
-            assertThat(endpoint.lock("0")).isEqualTo(new LockDescriptor(0, null, false, null, null, null));
+            assertThat(endpoint.lock("0")).isEqualTo(new LockDescriptor(0, null, false, null, null, null, null, null));
             assertThat(manager.allocatedLocks()).isEqualTo(2);
         }
     }
