@@ -119,16 +119,21 @@ for module in "${published[@]}"; do
         rm -rf "$work/x/1/"* "$work/x/2/"*
         unzip -q -o "$jar" -d "$work/x/1"
         unzip -q -o "$other" -d "$work/x/2"
-        diff <(cd "$work/x/1" && find . -type f | sort) <(cd "$work/x/2" && find . -type f | sort) \
-            | sed -n 's:^< \./:  only in the first build: :p; s:^> \./:  only in the second build: :p' >&2 || true
-        (cd "$work/x/1" && find . -type f | sort) | while read -r entry; do
-            if [[ -f "$work/x/2/$entry" ]] && ! cmp -s "$work/x/1/$entry" "$work/x/2/$entry"; then
-                echo "  content differs: ${entry#./}" >&2
-            fi
-        done
-        # Same entries with the same bytes: then the zip metadata (times, order, attributes) differs.
-        diff <(zipinfo -T "$jar" | tail -n +3 | sed '$d') <(zipinfo -T "$other" | tail -n +3 | sed '$d') \
-            | sed -n 's:^[<>] :  entry metadata differs (time, order or attributes): :p' | head -n 20 >&2 || true
+        {
+            diff <(cd "$work/x/1" && find . -type f | sort) <(cd "$work/x/2" && find . -type f | sort) \
+                | sed -n 's|^< \./|  only in the first build: |p; s|^> \./|  only in the second build: |p' || true
+            (cd "$work/x/1" && find . -type f | sort) | while read -r entry; do
+                if [[ -f "$work/x/2/$entry" ]] && ! cmp -s "$work/x/1/$entry" "$work/x/2/$entry"; then
+                    echo "  content differs: ${entry#./}"
+                fi
+            done
+            # The zip metadata: entry times, order and attributes (it alone differs when every entry's bytes match).
+            diff <(zipinfo -T "$jar" | tail -n +3 | sed '$d') <(zipinfo -T "$other" | tail -n +3 | sed '$d') \
+                | sed -n 's|^[<>] |  entry metadata differs (time, order or attributes): |p' || true
+        } >"$work/x/report"
+        head -n 20 "$work/x/report" >&2
+        lines=$(wc -l <"$work/x/report")
+        [[ $lines -le 20 ]] || echo "  ... and $((lines - 20)) more" >&2
     done
 done
 for jar in "$work/second"/*/target/*.jar; do
