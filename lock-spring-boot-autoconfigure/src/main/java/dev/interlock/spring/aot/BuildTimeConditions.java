@@ -272,7 +272,7 @@ final class BuildTimeConditions implements BeanFactoryInitializationAotProcessor
     }
 
     /** The context the conditions see, at build time and at run time. */
-    private record Context(
+    record Context(
             BeanDefinitionRegistry registry,
             ConfigurableListableBeanFactory factory,
             Environment environment,

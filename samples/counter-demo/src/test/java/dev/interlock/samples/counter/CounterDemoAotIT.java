@@ -65,25 +65,7 @@ class CounterDemoAotIT {
                 .isNotNull();
         Path jvms = Files.createDirectories(workDir.resolve("jvms"));
         Path log = workDir.resolve("job.log");
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xshare:auto",
-                "-XX:TieredStopAtLevel=1",
-                "-cp",
-                System.getProperty("java.class.path"),
-                CounterDemoApplication.class.getName(),
-                "--interlock.shm.path=" + shmPath,
-                "--interlock.file.directory=" + workDir.resolve("locks"),
-                "--demo.work-dir=" + workDir,
-                "--demo.workers=" + WORKERS,
-                "--demo.increments=500"));
-        ProcessBuilder builder =
-                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        // Every JVM started with this environment, the job's workers included, runs in AOT mode and
-        // leaves a file jvm-<pid>.log behind.
-        builder.environment()
-                .put("JAVA_TOOL_OPTIONS", "-Dspring.aot.enabled=true -Xlog:gc:file=" + jvms + "/jvm-%p.log");
-        builder.environment().remove(DemoRunner.WORKER_OF);
+        ProcessBuilder builder = aotJob(jvms, log, "--demo.workers=" + WORKERS, "--demo.increments=500");
 
         long startedAt = System.nanoTime();
         Process job = builder.start();
@@ -116,6 +98,79 @@ class CounterDemoAotIT {
                 .as("JVMs that ran: the job and each of its workers once")
                 .isEqualTo(WORKERS + 1);
         System.out.printf("CounterDemoAotIT: job with %d workers in AOT mode took %.1f s%n", WORKERS, seconds);
+    }
+
+    /**
+     * A setting that AOT processing fixed at build time, changed at run time: the application
+     * must refuse to start, and say which setting and what to do, instead of ignoring it.
+     */
+    @Test
+    void settingFixedAtBuildTimeShouldStopTheStartWithAReport() throws Exception {
+        Path jvms = Files.createDirectories(workDir.resolve("jvms"));
+        Path log = workDir.resolve("job.log");
+
+        String output = runToEnd(aotJob(jvms, log, "--interlock.aspect.enabled=false"), log);
+
+        assertThat(output)
+                .contains("Spring AOT (spring.aot.enabled=true) evaluated Interlock's conditions once, at build time")
+                .contains("WithLockAutoConfiguration was included at build time, but now it would be left out:")
+                .contains("interlock.aspect.enabled")
+                .contains("or start without -Dspring.aot.enabled=true.")
+                .doesNotContain("starting " + WORKERS);
+        assertThat(count(jvms)).as("JVMs started").isEqualTo(1);
+    }
+
+    /**
+     * The backend is chosen at run time also under AOT: the build saw the default (shm), the run
+     * asks for memory. The job gives up at once (demo.timeout=1ms) once it has shown its backend.
+     */
+    @Test
+    void backendSetAtRunTimeShouldBeUsed() throws Exception {
+        Path jvms = Files.createDirectories(workDir.resolve("jvms"));
+        Path log = workDir.resolve("job.log");
+
+        String output = runToEnd(
+                aotJob(jvms, log, "--interlock.backend=memory", "--demo.workers=2", "--demo.timeout=1ms"), log);
+
+        assertThat(output).contains("  backend:  InMemoryManager").contains("gave up after demo.timeout=PT0.001S");
+        assertThat(count(jvms)).as("JVMs started").isLessThanOrEqualTo(3);
+    }
+
+    /** Builds the command of a job on this test's storage, with AOT on and a marker per JVM in {@code jvms}. */
+    private ProcessBuilder aotJob(Path jvms, Path log, String... args) {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xshare:auto",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                CounterDemoApplication.class.getName(),
+                "--interlock.shm.path=" + shmPath,
+                "--interlock.file.directory=" + workDir.resolve("locks"),
+                "--demo.work-dir=" + workDir));
+        command.addAll(List.of(args));
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        // Every JVM started with this environment, the job's workers included, runs in AOT mode and
+        // leaves a file jvm-<pid>.log behind.
+        builder.environment()
+                .put("JAVA_TOOL_OPTIONS", "-Dspring.aot.enabled=true -Xlog:gc:file=" + jvms + "/jvm-%p.log");
+        builder.environment().remove(DemoRunner.WORKER_OF);
+        return builder;
+    }
+
+    /** Runs a short job to its end, within the job limit, and returns its output. */
+    private String runToEnd(ProcessBuilder builder, Path log) throws Exception {
+        Process job = builder.start();
+        started.add(job.toHandle());
+        boolean exited = job.waitFor(JOB_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+        job.descendants().forEach(started::add);
+        String output = Files.readString(log);
+        assertThat(exited)
+                .as("job ended within %s; output:%n%s", JOB_LIMIT, output)
+                .isTrue();
+        assertThat(job.exitValue()).as("exit code; output:%n%s", output).isNotZero();
+        return output;
     }
 
     private static int count(Path jvms) throws IOException {
