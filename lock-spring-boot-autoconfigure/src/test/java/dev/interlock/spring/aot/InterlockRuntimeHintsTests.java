@@ -7,6 +7,7 @@ import dev.interlock.spring.autoconfigure.InterlockAutoConfiguration;
 import dev.interlock.spring.autoconfigure.InterlockProperties;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -19,6 +20,8 @@ import org.springframework.beans.factory.aot.AotServices;
 import org.springframework.beans.factory.aot.BeanFactoryInitializationAotProcessor;
 import org.springframework.beans.factory.aot.BeanRegistrationAotProcessor;
 import org.springframework.context.annotation.ImportRuntimeHints;
+import org.springframework.core.io.Resource;
+import org.springframework.core.io.support.PathMatchingResourcePatternResolver;
 
 /**
  * Tests for {@link InterlockRuntimeHints}, checked with Spring's {@link RuntimeHintsPredicates}
@@ -82,6 +85,30 @@ class InterlockRuntimeHintsTests {
                     .as("JNI hint for %s", name)
                     .contains(MemberCategory.INVOKE_DECLARED_METHODS);
         }
+    }
+
+    /** A backend class with native methods that the hints do not name would fail in a native image. */
+    @Test
+    void directMappedClassesShouldBeEveryCoreClassWithNativeMethods() throws Exception {
+        List<String> withNatives = new ArrayList<>();
+        ClassLoader loader = getClass().getClassLoader();
+        for (Resource resource :
+                new PathMatchingResourcePatternResolver(loader).getResources("classpath*:dev/interlock/**/*.class")) {
+            String path = resource.getURL().toString();
+            if (path.contains("/dev/interlock/spring/") || !path.contains("lock-core")) {
+                continue;
+            }
+            String name = path.substring(path.lastIndexOf("dev/interlock/"), path.length() - ".class".length())
+                    .replace('/', '.');
+            boolean hasNatives = Arrays.stream(
+                            Class.forName(name, false, loader).getDeclaredMethods())
+                    .anyMatch(method -> Modifier.isNative(method.getModifiers()));
+            if (hasNatives) {
+                withNatives.add(name);
+            }
+        }
+
+        assertThat(withNatives).containsExactlyInAnyOrderElementsOf(InterlockRuntimeHints.DIRECT_MAPPED_CLASSES);
     }
 
     @Test
