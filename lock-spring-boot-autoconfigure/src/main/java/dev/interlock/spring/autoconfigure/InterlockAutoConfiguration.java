@@ -1,23 +1,25 @@
 package dev.interlock.spring.autoconfigure;
 
-import dev.interlock.spring.autoconfigure.InterlockBackendConfigurations.FileBackendConfiguration;
-import dev.interlock.spring.autoconfigure.InterlockBackendConfigurations.MemoryBackendConfiguration;
-import dev.interlock.spring.autoconfigure.InterlockBackendConfigurations.ShmBackendConfiguration;
+import dev.interlock.spring.aot.InterlockRuntimeHints;
+import dev.interlock.spring.autoconfigure.InterlockBackendConfigurations.ManagerConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Import;
+import org.springframework.context.annotation.ImportRuntimeHints;
 
 /**
  * {@link EnableAutoConfiguration Auto-configuration} for the Interlock {@link dev.interlock.Manager
  * lock manager}: one bean over the backend that {@code interlock.backend} selects (shared memory
  * on Linux and lock files elsewhere by default), opened or created at startup, unless the
- * application defines a {@code Manager} of its own.
+ * application defines a {@code Manager} of its own. The backend is chosen when the bean is
+ * created, so it follows {@code interlock.backend} at run time also with Spring AOT.
  *
  * @author Interlock team
  * @since 0.1.0
  */
 @AutoConfiguration
 @EnableConfigurationProperties(InterlockProperties.class)
-@Import({ShmBackendConfiguration.class, FileBackendConfiguration.class, MemoryBackendConfiguration.class})
+@Import(ManagerConfiguration.class)
+@ImportRuntimeHints(InterlockRuntimeHints.class)
 public final class InterlockAutoConfiguration {}

@@ -20,10 +20,10 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 
 /**
- * One configuration per backend, each creating the {@link Manager} bean when {@code
- * interlock.backend} selects it and the application defines no manager of its own. Storage is
- * opened, or created when missing; every manager bean is closed with the context, which releases
- * the locks this process still holds and leaves the storage in place for other processes.
+ * The configuration of the {@link Manager} bean over the backend that {@code interlock.backend}
+ * selects, unless the application defines a manager of its own. Storage is opened, or created
+ * when missing; the manager bean is closed with the context, which releases the locks this
+ * process still holds and leaves the storage in place for other processes.
  *
  * @author Interlock team
  */
@@ -37,96 +37,93 @@ final class InterlockBackendConfigurations {
 
     private InterlockBackendConfigurations() {}
 
+    /**
+     * The manager bean. The backend is chosen here, when the bean is created, and not by a
+     * condition: with Spring AOT, conditions are evaluated once at build time and their outcome is
+     * compiled into the application, so a backend chosen by a condition would ignore an {@code
+     * interlock.backend} set at run time. To add a backend, add its constant to {@link Backend}
+     * and its case to the switch below (the compiler asks for it), with a factory method next to
+     * the others.
+     */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnBackend(Backend.SHM)
-    static class ShmBackendConfiguration {
+    static class ManagerConfiguration {
 
         @Bean(destroyMethod = "close")
         @ConditionalOnMissingBean(Manager.class)
-        SHMLockManager interlockManager(
+        Manager interlockManager(
                 InterlockProperties properties, Environment environment, ObjectProvider<RecoveryListener> listeners) {
-            InterlockProperties.Shm shm = properties.getShm();
-            String path = (shm.getPath() != null) ? shm.getPath() : DefaultStorageNames.shmPath(environment);
-            int numLocks = shm.getNumLocks();
-            checked(
-                    "interlock.shm.num-locks",
-                    Integer.toString(numLocks),
-                    "Set interlock.shm.num-locks to a count in that range, or remove it to use the default ("
-                            + InterlockProperties.DEFAULT_NUM_LOCKS + ").",
-                    () -> SHMLockManager.roundedLockCount(numLocks));
-            SHMLockManager.Options options = checked(
-                            "interlock.shm.mode",
-                            shm.getMode(),
-                            MODE_ACTION.replace("PROPERTY", "interlock.shm.mode"),
-                            () -> SHMLockManager.Options.defaults().withMode(shm.permissions()))
-                    .withAllowForeignOwner(shm.isAllowForeignOwner())
-                    .withRecoveryListener(allOf(listeners.orderedStream().toList()));
-            Duration recoveryTimeout = shm.getRecoveryTimeout();
-            if (recoveryTimeout != null) {
-                options = options.withRecoveryTimeout(recoveryTimeout);
-            }
-            SHMLockManager.Options opened = options;
-            // Count and mode are checked above, so an IllegalArgumentException here is about the name.
-            SHMLockManager manager = checked(
-                    "interlock.shm.path",
-                    path,
-                    "Set interlock.shm.path to a name such as /interlock-orders, or remove it to use the default"
-                            + " derived from the user and spring.application.name.",
-                    () -> SHMLockManager.openOrCreate(path, numLocks, opened));
-            logger.info("Interlock uses {}", manager);
-            return manager;
-        }
-
-        /** Tells every listener bean about a recovery; one failing listener does not silence the others. */
-        private static RecoveryListener allOf(List<RecoveryListener> listeners) {
-            return deadHolder -> {
-                for (RecoveryListener listener : listeners) {
-                    notify(listener, deadHolder);
-                }
+            Manager manager = switch (properties.getBackend()) {
+                case SHM -> shm(properties.getShm(), environment, listeners);
+                case FILE -> file(properties.getFile(), environment);
+                case MEMORY -> memory(properties.getMemory());
             };
-        }
-
-        private static void notify(RecoveryListener listener, HeldLock deadHolder) {
-            try {
-                listener.lockRecovered(deadHolder);
-            } catch (RuntimeException ex) {
-                logger.warn("RecoveryListener {} failed for recovered lock {}", listener, deadHolder.id(), ex);
-            }
-        }
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnBackend(Backend.FILE)
-    static class FileBackendConfiguration {
-
-        @Bean(destroyMethod = "close")
-        @ConditionalOnMissingBean(Manager.class)
-        FileLockManager interlockManager(InterlockProperties properties, Environment environment) {
-            InterlockProperties.File file = properties.getFile();
-            Path directory = (file.getDirectory() != null)
-                    ? file.getDirectory()
-                    : DefaultStorageNames.fileDirectory(environment);
-            FileLockManager.Options options = checked(
-                            "interlock.file.mode",
-                            file.getMode(),
-                            MODE_ACTION.replace("PROPERTY", "interlock.file.mode"),
-                            () -> FileLockManager.Options.defaults().withMode(file.permissions()))
-                    .withAllowForeignOwner(file.isAllowForeignOwner());
-            FileLockManager manager = FileLockManager.openOrCreate(directory, options);
             logger.info("Interlock uses {}", manager);
             return manager;
         }
     }
 
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnBackend(Backend.MEMORY)
-    static class MemoryBackendConfiguration {
-
-        @Bean(destroyMethod = "close")
-        @ConditionalOnMissingBean(Manager.class)
-        InMemoryManager interlockManager(InterlockProperties properties) {
-            return InMemoryManager.create(properties.getMemory().getNumLocks());
+    private static SHMLockManager shm(
+            InterlockProperties.Shm shm, Environment environment, ObjectProvider<RecoveryListener> listeners) {
+        String path = (shm.getPath() != null) ? shm.getPath() : DefaultStorageNames.shmPath(environment);
+        int numLocks = shm.getNumLocks();
+        checked(
+                "interlock.shm.num-locks",
+                Integer.toString(numLocks),
+                "Set interlock.shm.num-locks to a count in that range, or remove it to use the default ("
+                        + InterlockProperties.DEFAULT_NUM_LOCKS + ").",
+                () -> SHMLockManager.roundedLockCount(numLocks));
+        SHMLockManager.Options options = checked(
+                        "interlock.shm.mode",
+                        shm.getMode(),
+                        MODE_ACTION.replace("PROPERTY", "interlock.shm.mode"),
+                        () -> SHMLockManager.Options.defaults().withMode(shm.permissions()))
+                .withAllowForeignOwner(shm.isAllowForeignOwner())
+                .withRecoveryListener(allOf(listeners.orderedStream().toList()));
+        Duration recoveryTimeout = shm.getRecoveryTimeout();
+        if (recoveryTimeout != null) {
+            options = options.withRecoveryTimeout(recoveryTimeout);
         }
+        SHMLockManager.Options opened = options;
+        // Count and mode are checked above, so an IllegalArgumentException here is about the name.
+        return checked(
+                "interlock.shm.path",
+                path,
+                "Set interlock.shm.path to a name such as /interlock-orders, or remove it to use the default"
+                        + " derived from the user and spring.application.name.",
+                () -> SHMLockManager.openOrCreate(path, numLocks, opened));
+    }
+
+    /** Tells every listener bean about a recovery; one failing listener does not silence the others. */
+    private static RecoveryListener allOf(List<RecoveryListener> listeners) {
+        return deadHolder -> {
+            for (RecoveryListener listener : listeners) {
+                notify(listener, deadHolder);
+            }
+        };
+    }
+
+    private static void notify(RecoveryListener listener, HeldLock deadHolder) {
+        try {
+            listener.lockRecovered(deadHolder);
+        } catch (RuntimeException ex) {
+            logger.warn("RecoveryListener {} failed for recovered lock {}", listener, deadHolder.id(), ex);
+        }
+    }
+
+    private static FileLockManager file(InterlockProperties.File file, Environment environment) {
+        Path directory =
+                (file.getDirectory() != null) ? file.getDirectory() : DefaultStorageNames.fileDirectory(environment);
+        FileLockManager.Options options = checked(
+                        "interlock.file.mode",
+                        file.getMode(),
+                        MODE_ACTION.replace("PROPERTY", "interlock.file.mode"),
+                        () -> FileLockManager.Options.defaults().withMode(file.permissions()))
+                .withAllowForeignOwner(file.isAllowForeignOwner());
+        return FileLockManager.openOrCreate(directory, options);
+    }
+
+    private static InMemoryManager memory(InterlockProperties.Memory memory) {
+        return InMemoryManager.create(memory.getNumLocks());
     }
 
     /**

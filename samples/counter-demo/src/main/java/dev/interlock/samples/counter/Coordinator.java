@@ -9,22 +9,20 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
+import org.springframework.aot.AotDetector;
 import org.springframework.boot.ApplicationArguments;
-import org.springframework.boot.ApplicationRunner;
-import org.springframework.boot.ExitCodeGenerator;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 
 /**
  * The demo's default job: runs a {@link DemoJob} with worker processes that are copies of this
  * application, in a fresh directory that it removes afterwards, and makes the outcome the exit
- * code.
+ * code. {@link DemoRunner} calls it in a process that is not a worker; it refuses to run in one
+ * that is, so the demo can never start more than {@code demo.workers} processes besides the job.
  *
  * @author Interlock team
  */
 @Component
-@ConditionalOnProperty(name = "demo.mode", havingValue = "job", matchIfMissing = true)
-class Coordinator implements ApplicationRunner, ExitCodeGenerator {
+class Coordinator {
 
     /** JVM options that start a short-lived worker quickly on a small machine. */
     private static final List<String> WORKER_JVM_OPTIONS =
@@ -34,38 +32,50 @@ class Coordinator implements ApplicationRunner, ExitCodeGenerator {
 
     private final Manager manager;
 
-    private int exitCode = DemoJob.STUCK;
-
     Coordinator(DemoProperties properties, Manager manager) {
         this.properties = properties;
         this.manager = manager;
     }
 
-    @Override
-    public void run(ApplicationArguments args) throws IOException {
+    /**
+     * Runs the job.
+     *
+     * @param args this process's arguments, passed on to the workers except {@code --demo.*}
+     * @return the exit code: {@link DemoJob#EXACT}, {@link DemoJob#WRONG} or {@link DemoJob#STUCK}
+     * @throws IOException if the run's directory cannot be created
+     * @throws IllegalStateException if this process is itself a worker of a job
+     */
+    int run(ApplicationArguments args) throws IOException {
+        String jobPid = DemoRunner.jobPid();
+        if (jobPid != null) {
+            throw new IllegalStateException(
+                    "This process (pid " + ProcessHandle.current().pid() + ") is a worker of"
+                            + " the demo job with pid " + jobPid + " (environment variable " + DemoRunner.WORKER_OF
+                            + "), yet it was about to start workers of its own; refusing, so that the demo never multiplies"
+                            + " itself. Start the demo without " + DemoRunner.WORKER_OF + " in its environment.");
+        }
         Files.createDirectories(properties.getWorkDir());
         Path runDir = Files.createTempDirectory(properties.getWorkDir(), "run-");
         try {
-            exitCode = new DemoJob(properties, manager, System.out, runDir).run(workerCommand(args));
+            return new DemoJob(properties, manager, System.out, runDir).run(workerCommand(args));
         } finally {
             deleteRecursively(runDir);
         }
     }
 
-    @Override
-    public int getExitCode() {
-        return exitCode;
-    }
-
     /**
      * Returns the command that starts a copy of this application on the same JDK and classpath,
      * with this process's arguments (such as {@code --interlock.backend=file}) except its own
-     * {@code --demo.*} settings, which the job sets per worker.
+     * {@code --demo.*} settings, which the job sets per worker. A job that runs with Spring AOT
+     * starts its workers with it too.
      */
     private static List<String> workerCommand(ApplicationArguments args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(WORKER_JVM_OPTIONS);
+        if (AotDetector.useGeneratedArtifacts()) {
+            command.add("-D" + AotDetector.AOT_ENABLED + "=true");
+        }
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(CounterDemoApplication.class.getName());

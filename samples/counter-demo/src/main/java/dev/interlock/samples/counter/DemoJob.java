@@ -155,7 +155,6 @@ final class DemoJob {
 
     private List<String> commandFor(int number, List<String> workerCommand) {
         List<String> command = new ArrayList<>(workerCommand);
-        command.add("--demo.mode=worker");
         command.add("--demo.work-dir=" + runDir);
         command.add("--demo.increments=" + properties.getIncrements());
         command.add("--demo.worker.number=" + number);

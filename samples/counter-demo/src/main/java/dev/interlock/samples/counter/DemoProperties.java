@@ -168,9 +168,6 @@ public class DemoProperties {
         /** Start worker processes, kill one while it holds the lock, report the count and exit. */
         JOB,
 
-        /** Increment the counter as told by the job on standard input and output (internal). */
-        WORKER,
-
         /** Keep running, incrementing the shared counter now and then, with the actuator on HTTP. */
         SERVICE
     }

@@ -13,23 +13,18 @@ import java.util.List;
 import java.util.function.LongConsumer;
 import java.util.stream.StreamSupport;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.boot.ApplicationArguments;
-import org.springframework.boot.ApplicationRunner;
-import org.springframework.boot.ExitCodeGenerator;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 
 /**
  * The demo's worker process: waits for the job's go, increments the counter {@code
  * demo.increments} times and reports what it measured, following {@link WorkerProtocol}. The
  * worker chosen to be killed stops inside the critical section instead, and waits for {@code
- * SIGKILL}.
+ * SIGKILL}. {@link DemoRunner} calls it in a process that the job started as a worker.
  *
  * @author Interlock team
  */
 @Component
-@ConditionalOnProperty(name = "demo.mode", havingValue = "worker")
-class Worker implements ApplicationRunner, ExitCodeGenerator {
+class Worker {
 
     private final LockedCounter counter;
 
@@ -48,24 +43,26 @@ class Worker implements ApplicationRunner, ExitCodeGenerator {
     /** Increments written so far; read inside the critical section by the worker that is killed. */
     private int done;
 
-    private int exitCode;
-
     Worker(LockedCounter counter, DemoProperties properties, ObjectProvider<MeterRegistry> meterRegistry) {
         this.counter = counter;
         this.properties = properties;
         this.meterRegistry = meterRegistry;
     }
 
-    @Override
-    public void run(ApplicationArguments args) throws IOException {
+    /**
+     * Runs the worker's part of the job.
+     *
+     * @return the exit code: 0 once done, 3 when the job is gone before its go
+     * @throws IOException if the job's commands cannot be read
+     */
+    int run() throws IOException {
         int number = properties.getWorker().getNumber();
         out.println(WorkerProtocol.READY + " " + ProcessHandle.current().pid());
         String command = commands.readLine();
         if (!WorkerProtocol.GO.equals(command)) {
             out.println("Worker " + number + " expected " + WorkerProtocol.GO + " from the job but read " + command
                     + "; the job is gone, stopping without incrementing");
-            exitCode = 3;
-            return;
+            return 3;
         }
         LongConsumer whileHolding = properties.getWorker().getHoldAt() < 0 ? value -> {} : this::holdIfDue;
         List<Increment> increments = new ArrayList<>(properties.getIncrements());
@@ -78,6 +75,7 @@ class Worker implements ApplicationRunner, ExitCodeGenerator {
         }
         WorkerSamples.of(increments).writeTo(WorkerProtocol.samplesFile(properties.getWorkDir(), number));
         out.println(WorkerProtocol.DONE + " " + done + " " + recoveries());
+        return 0;
     }
 
     /**
@@ -116,10 +114,5 @@ class Worker implements ApplicationRunner, ExitCodeGenerator {
         throw new IllegalStateException("Worker " + properties.getWorker().getNumber()
                 + " held the lock to be killed, but the job closed its input instead (read " + unexpected
                 + "); giving up without writing");
-    }
-
-    @Override
-    public int getExitCode() {
-        return exitCode;
     }
 }

@@ -49,7 +49,8 @@ final class WorkerProcess implements AutoCloseable {
     }
 
     /**
-     * Starts a worker.
+     * Starts a worker, marked as one by the environment variable {@link DemoRunner#WORKER_OF} so
+     * that it never starts workers of its own.
      *
      * @param number the worker's number
      * @param command the command line
@@ -58,10 +59,12 @@ final class WorkerProcess implements AutoCloseable {
      */
     static WorkerProcess start(int number, List<String> command, BlockingQueue<Event> events) {
         try {
-            return new WorkerProcess(
-                    number,
-                    new ProcessBuilder(command).redirectErrorStream(true).start(),
-                    events);
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+            builder.environment()
+                    .put(
+                            DemoRunner.WORKER_OF,
+                            Long.toString(ProcessHandle.current().pid()));
+            return new WorkerProcess(number, builder.start(), events);
         } catch (IOException ex) {
             throw new UncheckedIOException("Cannot start worker " + number + " with " + command, ex);
         }
