@@ -1,0 +1,105 @@
+package dev.interlock.postgresql;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.UUID;
+
+/**
+ * Where the tests get a PostgreSQL server. The "local" server is {@code INTERLOCK_TEST_POSTGRES_URL}
+ * if set, else the one at 127.0.0.1:5432 (database {@code test}, user {@code postgres}) if it
+ * answers, else the embedded one. The embedded server is started once per test JVM from Maven
+ * Central artifacts (zonky), with the server configuration zonky uses, which includes {@code
+ * synchronous_commit=off}: Interlock's sessions must turn it back on for their tokens.
+ *
+ * @author Interlock team
+ */
+final class TestServers {
+
+    private static final String LOCAL_URL = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+
+    private static EmbeddedPostgres embedded;
+
+    private static String localUrl;
+
+    private TestServers() {}
+
+    /** The machine's server, or the embedded one when there is none. */
+    static synchronized String local() {
+        if (localUrl == null) {
+            String fromEnv = System.getenv("INTERLOCK_TEST_POSTGRES_URL");
+            if (fromEnv != null && !fromEnv.isBlank()) {
+                localUrl = fromEnv;
+            } else if (answers("127.0.0.1", 5432)) {
+                localUrl = LOCAL_URL;
+            } else {
+                localUrl = embedded();
+            }
+        }
+        return localUrl;
+    }
+
+    /** The embedded server, started on first use and stopped when the JVM exits. */
+    static synchronized String embedded() {
+        if (embedded == null) {
+            try {
+                Path data = Files.createTempDirectory("interlock-embedded-pg");
+                embedded = start(data, 0);
+            } catch (IOException ex) {
+                throw new UncheckedIOException("Cannot start the embedded PostgreSQL server", ex);
+            }
+        }
+        return embedded.getJdbcUrl("postgres", "postgres");
+    }
+
+    /** Starts a separate embedded server over {@code data} (kept across restarts) on {@code port} (0: any). */
+    static EmbeddedPostgres start(Path data, int port) throws IOException {
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+                .setDataDirectory(data)
+                .setCleanDataDirectory(false)
+                .setServerConfig("max_connections", "100");
+        if (port != 0) {
+            builder.setPort(port);
+        }
+        return builder.start();
+    }
+
+    private static boolean answers(String host, int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(host, port), 1000);
+            return true;
+        } catch (IOException ex) {
+            return false;
+        }
+    }
+
+    /** A lock space name no other test (or engineer) uses. */
+    static String uniqueSpace(String prefix) {
+        return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    /** A schema name no other test uses. */
+    static String uniqueSchema(String prefix) {
+        return prefix + "_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+    }
+
+    /** Runs SQL statements as the test user. */
+    static void execute(String url, String... statements) {
+        try (Connection connection = DriverManager.getConnection(url);
+                Statement st = connection.createStatement()) {
+            for (String sql : statements) {
+                st.execute(sql);
+            }
+        } catch (SQLException ex) {
+            throw new IllegalStateException("Test setup SQL failed on " + url + ": " + ex.getMessage(), ex);
+        }
+    }
+}
