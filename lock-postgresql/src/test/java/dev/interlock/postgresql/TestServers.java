@@ -91,6 +91,36 @@ final class TestServers {
         return prefix + "_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
     }
 
+    /**
+     * Waits (bounded) until some session waits on the server for lock {@code id} of {@code space}:
+     * a thread blocked in a server-side wait cannot say so itself, but {@code pg_locks} shows it.
+     */
+    static void awaitServerSideWaiter(String url, String space, int id, java.time.Duration timeout)
+            throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Connection connection = DriverManager.getConnection(url);
+                java.sql.PreparedStatement ps = connection.prepareStatement("SELECT count(*) FROM pg_locks l"
+                        + " JOIN interlock.lock_space s ON l.classid = s.space_key::bigint::oid"
+                        + " WHERE s.name = ? AND l.locktype = 'advisory' AND l.objsubid = 2 AND l.objid = ?"
+                        + " AND NOT l.granted")) {
+            ps.setString(1, space);
+            ps.setLong(2, id);
+            while (true) {
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getInt(1) > 0) {
+                        return;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("No session waited on the server for lock " + id + " of " + space
+                            + " within " + timeout.toMillis() + " ms");
+                }
+                Thread.sleep(5);
+            }
+        }
+    }
+
     /** Runs SQL statements as the test user. */
     static void execute(String url, String... statements) {
         try (Connection connection = DriverManager.getConnection(url);
