@@ -42,7 +42,8 @@ final class Connections {
             throw new IllegalArgumentException("The PostgreSQL backend needs a jdbc:postgresql: URL, but got '"
                     + redact(url) + "'; for example jdbc:postgresql://db.example.com:5432/app");
         }
-        this.url = url;
+        // The driver lets URL parameters win over properties; credentials from the options must win.
+        this.url = options.user() == null ? url : withoutCredentials(url);
         this.options = options;
         this.applicationName = applicationName(ProcessHandle.current().pid(), localHostName());
     }
@@ -50,6 +51,21 @@ final class Connections {
     /** The URL with any password replaced by {@code ***}, for messages. */
     String redactedUrl() {
         return redact(url);
+    }
+
+    static String withoutCredentials(String url) {
+        int query = url.indexOf('?');
+        if (query < 0) {
+            return url;
+        }
+        StringBuilder kept = new StringBuilder();
+        for (String parameter : url.substring(query + 1).split("&")) {
+            String key = parameter.split("=", 2)[0].toLowerCase(java.util.Locale.ROOT);
+            if (!key.equals("user") && !key.equals("password") && !parameter.isEmpty()) {
+                kept.append(kept.length() == 0 ? "" : "&").append(parameter);
+            }
+        }
+        return url.substring(0, query) + (kept.length() == 0 ? "" : "?" + kept);
     }
 
     static String redact(String url) {

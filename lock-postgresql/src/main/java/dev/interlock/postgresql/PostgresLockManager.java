@@ -376,8 +376,17 @@ public final class PostgresLockManager extends AbstractManager {
                 }
                 return;
             } catch (SQLException ex) {
-                if (!isMissingSchema(ex) || attempt > 0) {
+                if (!isMissingSchema(ex)) {
                     throw ex;
+                }
+                if (attempt > 0) {
+                    throw new LockStorageException(
+                            url + " schema " + schema,
+                            "The schema " + schema + " exists at " + url + " but holds no Interlock tables (no "
+                                    + schema + ".schema_version), so Interlock did not create them: it belongs to"
+                                    + " something else; give Interlock another schema"
+                                    + " (PostgresLockManager.Options.withSchema), or drop this one if it is unused",
+                            ex);
                 }
             }
             if (!options.schemaCreation()) {

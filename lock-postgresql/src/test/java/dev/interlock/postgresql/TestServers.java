@@ -30,6 +30,8 @@ final class TestServers {
 
     private static String localUrl;
 
+    private static Path embeddedData;
+
     private TestServers() {}
 
     /** The machine's server, or the embedded one when there is none. */
@@ -51,13 +53,19 @@ final class TestServers {
     static synchronized String embedded() {
         if (embedded == null) {
             try {
-                Path data = Files.createTempDirectory("interlock-embedded-pg");
-                embedded = start(data, 0);
+                embeddedData = Files.createTempDirectory("interlock-embedded-pg");
+                embedded = start(embeddedData, 0);
             } catch (IOException ex) {
                 throw new UncheckedIOException("Cannot start the embedded PostgreSQL server", ex);
             }
         }
         return embedded.getJdbcUrl("postgres", "postgres");
+    }
+
+    /** The data directory of the embedded server, started if need be. */
+    static synchronized Path embeddedDataDirectory() {
+        embedded();
+        return embeddedData;
     }
 
     /** Starts a separate embedded server over {@code data} (kept across restarts) on {@code port} (0: any). */
