@@ -69,11 +69,14 @@ final class TestServers {
     }
 
     /** Starts a separate embedded server over {@code data} (kept across restarts) on {@code port} (0: any). */
-    static EmbeddedPostgres start(Path data, int port) throws IOException {
+    static EmbeddedPostgres start(Path data, int port, String... settings) throws IOException {
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                 .setDataDirectory(data)
                 .setCleanDataDirectory(false)
                 .setServerConfig("max_connections", "100");
+        for (int i = 0; i + 1 < settings.length; i += 2) {
+            builder.setServerConfig(settings[i], settings[i + 1]);
+        }
         if (port != 0) {
             builder.setPort(port);
         }
