@@ -34,6 +34,10 @@ final class HolderSession {
 
     private final PreparedStatement tryLock;
 
+    private final PreparedStatement tryLockWithToken;
+
+    private final PreparedStatement drawToken;
+
     private final PreparedStatement unlock;
 
     private final PreparedStatement heartbeat;
@@ -54,7 +58,9 @@ final class HolderSession {
             rs.next();
             this.backendPid = rs.getInt(1);
         }
-        this.tryLock = connection.prepareStatement(Sql.forSchema(Sql.TRY_LOCK, schema));
+        this.tryLock = connection.prepareStatement(Sql.TRY_LOCK);
+        this.tryLockWithToken = connection.prepareStatement(Sql.forSchema(Sql.TRY_LOCK_WITH_TOKEN, schema));
+        this.drawToken = connection.prepareStatement(Sql.forSchema(Sql.DRAW_TOKEN, schema));
         this.unlock = connection.prepareStatement(Sql.UNLOCK);
         this.heartbeat = connection.prepareStatement(Sql.HEARTBEAT);
         this.lastRenewNanos = sent;
@@ -78,19 +84,50 @@ final class HolderSession {
     }
 
     /**
-     * Tries the lock and draws its token in one round trip.
+     * Tries the lock, in one round trip.
      *
-     * @return the token, or {@code null} if the lock is held elsewhere
+     * @return whether it was granted
      */
-    @Nullable
-    Long tryLock(int spaceKey, int id) throws SQLException {
+    boolean tryLock(int spaceKey, int id) throws SQLException {
         return call(c -> {
             tryLock.setInt(1, spaceKey);
             tryLock.setInt(2, id);
             try (ResultSet rs = tryLock.executeQuery()) {
                 rs.next();
+                return rs.getBoolean(1);
+            }
+        });
+    }
+
+    /**
+     * Tries the lock and draws its token in one round trip.
+     *
+     * @return the token, or {@code null} if the lock is held elsewhere
+     */
+    @Nullable
+    Long tryLockWithToken(int spaceKey, int id) throws SQLException {
+        return call(c -> {
+            tryLockWithToken.setInt(1, spaceKey);
+            tryLockWithToken.setInt(2, id);
+            try (ResultSet rs = tryLockWithToken.executeQuery()) {
+                rs.next();
                 long token = rs.getLong(1);
                 return rs.wasNull() ? null : token;
+            }
+        });
+    }
+
+    /**
+     * Draws a fencing token. Run on the session that holds the lock: if it answers, it was alive,
+     * and so still held the lock, when the server drew the value.
+     *
+     * @return the token
+     */
+    long drawToken() throws SQLException {
+        return call(c -> {
+            try (ResultSet rs = drawToken.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
             }
         });
     }

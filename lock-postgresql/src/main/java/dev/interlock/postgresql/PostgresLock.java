@@ -37,6 +37,16 @@ final class PostgresLock extends AbstractLocker {
     }
 
     @Override
+    protected boolean drawsTokensOnDemand() {
+        return manager.drawsTokensOnDemand();
+    }
+
+    @Override
+    protected long holdStamp() {
+        return manager.stamp(id());
+    }
+
+    @Override
     protected boolean isLost() {
         return manager.isLost(id());
     }

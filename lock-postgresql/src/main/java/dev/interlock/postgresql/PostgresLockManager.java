@@ -3,6 +3,7 @@ package dev.interlock.postgresql;
 import dev.interlock.HeldLock;
 import dev.interlock.LockAlreadyAllocatedException;
 import dev.interlock.LockCountMismatchException;
+import dev.interlock.LockLostException;
 import dev.interlock.LockLostListener;
 import dev.interlock.LockNotAllocatedException;
 import dev.interlock.LockStorageAccessException;
@@ -38,6 +39,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -103,6 +105,8 @@ public final class PostgresLockManager extends AbstractManager {
 
     private final ExecutorService io;
 
+    private final AtomicLong holdStamps = new AtomicLong();
+
     private final AtomicBoolean heartbeatInFlight = new AtomicBoolean();
 
     private final AtomicBoolean reconnectInFlight = new AtomicBoolean();
@@ -126,7 +130,11 @@ public final class PostgresLockManager extends AbstractManager {
     /** One hold of one lock by this manager. */
     private static final class Hold {
 
-        final long token;
+        /** Identifies the hold among this manager's holds of the lock. */
+        final long stamp;
+
+        /** The hold's fencing token, 0 until drawn. */
+        volatile long token;
 
         final Instant since;
 
@@ -136,7 +144,8 @@ public final class PostgresLockManager extends AbstractManager {
 
         final AtomicBoolean reported = new AtomicBoolean();
 
-        Hold(long token, HolderSession session, Optional<String> name) {
+        Hold(long stamp, long token, HolderSession session, Optional<String> name) {
+            this.stamp = stamp;
             this.token = token;
             this.since = Instant.now();
             this.session = session;
@@ -760,13 +769,17 @@ public final class PostgresLockManager extends AbstractManager {
                 HolderSession current = currentSession();
                 Long token;
                 try {
-                    token = current.tryLock(spaceKey, id);
+                    if (options.tokenAtAcquisition()) {
+                        token = current.tryLockWithToken(spaceKey, id);
+                    } else {
+                        token = current.tryLock(spaceKey, id) ? 0L : null;
+                    }
                 } catch (SQLException ex) {
                     handleTryLockFailure(current, id, ex, ++failures);
                     continue;
                 }
                 if (token != null) {
-                    Hold hold = new Hold(token, current, name);
+                    Hold hold = new Hold(holdStamps.incrementAndGet(), token, current, name);
                     holds.put(id, hold);
                     if (current.isLost() && hold.reported.compareAndSet(false, true)) {
                         // The session was lost while we took the lock: it died with the session.
@@ -822,7 +835,7 @@ public final class PostgresLockManager extends AbstractManager {
             sessionLost(current, describe(ignored));
         }
         if ("42P01".equals(ex.getSQLState()) || "3F000".equals(ex.getSQLState())) {
-            throw droppedFailure("Cannot draw a fencing token for lock " + id);
+            throw droppedFailure("Cannot lock " + id);
         }
         throw storageFailure(
                 connections.redactedUrl() + " lock space '" + lockSpace + "'", "Cannot lock " + id, schema, ex);
@@ -866,12 +879,61 @@ public final class PostgresLockManager extends AbstractManager {
         }
     }
 
+    /**
+     * Returns the hold's token, drawing it on the session that holds the lock the first time. A
+     * token is never drawn for a hold that is lost, nor on another session: a holder cut off from
+     * the server could otherwise draw a token greater than its successor's.
+     */
     long token(int id) {
         Hold hold = holds.get(id);
         if (hold == null) {
             throw new IllegalMonitorStateException("Lock " + id + " of " + this + " is not held through this manager");
         }
-        return hold.token;
+        long token = hold.token;
+        if (token != 0) {
+            return token;
+        }
+        synchronized (hold) {
+            if (hold.token == 0) {
+                if (isLost(id)) {
+                    throw tokenOfLostHold(
+                            id, hold, hold.session.isLost() ? hold.session.lostReason() : "lease expired");
+                }
+                try {
+                    hold.token = hold.session.drawToken();
+                } catch (SQLException ex) {
+                    if (Connections.endsSession(ex, hold.session.connection)) {
+                        sessionLost(hold.session, describe(ex));
+                        throw tokenOfLostHold(id, hold, describe(ex));
+                    }
+                    if ("42P01".equals(ex.getSQLState()) || "3F000".equals(ex.getSQLState())) {
+                        throw droppedFailure("Cannot draw a fencing token for lock " + id);
+                    }
+                    throw storageFailure(
+                            connections.redactedUrl() + " lock space '" + lockSpace + "'",
+                            "Cannot draw a fencing token for lock " + id,
+                            schema,
+                            ex);
+                }
+            }
+            return hold.token;
+        }
+    }
+
+    private LockLostException tokenOfLostHold(int id, Hold hold, String reason) {
+        return new LockLostException(
+                new LostLock(id, hold.name, 0, reason),
+                "Lock " + id + " of " + this + " was lost before its fencing token was first asked for (" + reason
+                        + "), so it gets none: another holder may have it; unlock it and lock it again");
+    }
+
+    long stamp(int id) {
+        Hold hold = holds.get(id);
+        return hold == null ? 0 : hold.stamp;
+    }
+
+    boolean drawsTokensOnDemand() {
+        return !options.tokenAtAcquisition();
     }
 
     boolean isLost(int id) {
@@ -1005,7 +1067,7 @@ public final class PostgresLockManager extends AbstractManager {
                                 ownerPid,
                                 mine == null ? Optional.empty() : Optional.of(mine.since),
                                 host,
-                                mine == null ? OptionalLong.empty() : OptionalLong.of(mine.token)));
+                                mine == null || mine.token == 0 ? OptionalLong.empty() : OptionalLong.of(mine.token)));
                     }
                 }
             }
@@ -1075,95 +1137,58 @@ public final class PostgresLockManager extends AbstractManager {
      */
     public static final class Options {
 
-        private static final Options DEFAULTS = new Options(
-                null,
-                null,
-                "interlock",
-                true,
-                Duration.ofSeconds(8),
-                null,
-                Duration.ofSeconds(5),
-                4,
-                LockLostListener.NONE,
-                SessionStateListener.NONE);
+        private static final Options DEFAULTS = new Options();
 
-        private final @Nullable String user;
+        private @Nullable String user;
 
-        private final @Nullable String password;
+        private @Nullable String password;
 
-        private final String schema;
+        private String schema = "interlock";
 
-        private final boolean schemaCreation;
+        private boolean schemaCreation = true;
 
-        private final Duration sessionTimeout;
+        private Duration sessionTimeout = Duration.ofSeconds(8);
 
-        private final @Nullable Duration heartbeatInterval;
+        private @Nullable Duration heartbeatInterval;
 
-        private final Duration connectTimeout;
+        private Duration connectTimeout = Duration.ofSeconds(5);
 
-        private final int maxWaitingSessions;
+        private int maxWaitingSessions = 4;
 
-        private final LockLostListener lockLostListener;
+        private boolean tokenAtAcquisition;
 
-        private final SessionStateListener sessionStateListener;
+        private LockLostListener lockLostListener = LockLostListener.NONE;
 
-        private Options(
-                @Nullable String user,
-                @Nullable String password,
-                String schema,
-                boolean schemaCreation,
-                Duration sessionTimeout,
-                @Nullable Duration heartbeatInterval,
-                Duration connectTimeout,
-                int maxWaitingSessions,
-                LockLostListener lockLostListener,
-                SessionStateListener sessionStateListener) {
-            this.user = user;
-            this.password = password;
-            this.schema = schema;
-            this.schemaCreation = schemaCreation;
-            this.sessionTimeout = sessionTimeout;
-            this.heartbeatInterval = heartbeatInterval;
-            this.connectTimeout = connectTimeout;
-            this.maxWaitingSessions = maxWaitingSessions;
-            this.lockLostListener = lockLostListener;
-            this.sessionStateListener = sessionStateListener;
+        private SessionStateListener sessionStateListener = SessionStateListener.NONE;
+
+        private Options() {}
+
+        private Options copy() {
+            Options copy = new Options();
+            copy.user = user;
+            copy.password = password;
+            copy.schema = schema;
+            copy.schemaCreation = schemaCreation;
+            copy.sessionTimeout = sessionTimeout;
+            copy.heartbeatInterval = heartbeatInterval;
+            copy.connectTimeout = connectTimeout;
+            copy.maxWaitingSessions = maxWaitingSessions;
+            copy.tokenAtAcquisition = tokenAtAcquisition;
+            copy.lockLostListener = lockLostListener;
+            copy.sessionStateListener = sessionStateListener;
+            return copy;
         }
 
         /**
          * Returns the defaults: credentials from the URL, schema {@code interlock} created on
          * first use, session timeout 8 s (so a lost holder learns it within 6.4 s and the server
          * frees its locks within 8 s), heartbeat every 2 s, connect timeout 5 s, up to 4 waiting
-         * sessions, no listeners.
+         * sessions, tokens drawn when first asked for, no listeners.
          *
          * @return the default options
          */
         public static Options defaults() {
             return DEFAULTS;
-        }
-
-        private Options copy(
-                @Nullable String user,
-                @Nullable String password,
-                String schema,
-                boolean schemaCreation,
-                Duration sessionTimeout,
-                @Nullable Duration heartbeatInterval,
-                Duration connectTimeout,
-                int maxWaitingSessions,
-                LockLostListener lockLostListener,
-                SessionStateListener sessionStateListener) {
-            return new Options(
-                    user,
-                    password,
-                    schema,
-                    schemaCreation,
-                    sessionTimeout,
-                    heartbeatInterval,
-                    connectTimeout,
-                    maxWaitingSessions,
-                    lockLostListener,
-                    sessionStateListener);
         }
 
         /**
@@ -1174,18 +1199,10 @@ public final class PostgresLockManager extends AbstractManager {
          * @return the copy
          */
         public Options withCredentials(String user, @Nullable String password) {
-            Objects.requireNonNull(user, "user");
-            return copy(
-                    user,
-                    password,
-                    schema,
-                    schemaCreation,
-                    sessionTimeout,
-                    heartbeatInterval,
-                    connectTimeout,
-                    maxWaitingSessions,
-                    lockLostListener,
-                    sessionStateListener);
+            Options copy = copy();
+            copy.user = Objects.requireNonNull(user, "user");
+            copy.password = password;
+            return copy;
         }
 
         /**
@@ -1202,17 +1219,9 @@ public final class PostgresLockManager extends AbstractManager {
                 throw new IllegalArgumentException("A schema name must be 1 to 63 characters without NUL, but was '"
                         + schema + "'; use a short identifier such as interlock");
             }
-            return copy(
-                    user,
-                    password,
-                    schema,
-                    schemaCreation,
-                    sessionTimeout,
-                    heartbeatInterval,
-                    connectTimeout,
-                    maxWaitingSessions,
-                    lockLostListener,
-                    sessionStateListener);
+            Options copy = copy();
+            copy.schema = schema;
+            return copy;
         }
 
         /**
@@ -1224,17 +1233,9 @@ public final class PostgresLockManager extends AbstractManager {
          * @return the copy
          */
         public Options withSchemaCreation(boolean create) {
-            return copy(
-                    user,
-                    password,
-                    schema,
-                    create,
-                    sessionTimeout,
-                    heartbeatInterval,
-                    connectTimeout,
-                    maxWaitingSessions,
-                    lockLostListener,
-                    sessionStateListener);
+            Options copy = copy();
+            copy.schemaCreation = create;
+            return copy;
         }
 
         /**
@@ -1244,7 +1245,7 @@ public final class PostgresLockManager extends AbstractManager {
          * holds up after {@link #leaseTimeout()}, 80% of it. Shorter means a cut-off or frozen
          * holder's locks come back sooner, at the price of one heartbeat per quarter of it.
          *
-         * @param timeout at least 1 second
+         * @param timeout 1 s to 1 day
          * @return the copy
          */
         public Options withSessionTimeout(Duration timeout) {
@@ -1253,21 +1254,12 @@ public final class PostgresLockManager extends AbstractManager {
                 throw new IllegalArgumentException("The session timeout must be 1 s to 1 day, but was "
                         + timeout.toMillis() + " ms; the default is 8 s");
             }
-            Duration heartbeat = heartbeatInterval;
-            if (heartbeat != null && heartbeat.multipliedBy(2).compareTo(lease(timeout)) > 0) {
-                heartbeat = null;
+            Options copy = copy();
+            copy.sessionTimeout = timeout;
+            if (heartbeatInterval != null && heartbeatInterval.multipliedBy(2).compareTo(copy.leaseTimeout()) > 0) {
+                copy.heartbeatInterval = null;
             }
-            return copy(
-                    user,
-                    password,
-                    schema,
-                    schemaCreation,
-                    timeout,
-                    heartbeat,
-                    connectTimeout,
-                    maxWaitingSessions,
-                    lockLostListener,
-                    sessionStateListener);
+            return copy;
         }
 
         /**
@@ -1286,17 +1278,9 @@ public final class PostgresLockManager extends AbstractManager {
                         + " lease of " + leaseTimeout().toMillis() + " ms, but was " + interval.toMillis()
                         + " ms; shorten it or lengthen the session timeout");
             }
-            return copy(
-                    user,
-                    password,
-                    schema,
-                    schemaCreation,
-                    sessionTimeout,
-                    interval,
-                    connectTimeout,
-                    maxWaitingSessions,
-                    lockLostListener,
-                    sessionStateListener);
+            Options copy = copy();
+            copy.heartbeatInterval = interval;
+            return copy;
         }
 
         /**
@@ -1311,17 +1295,9 @@ public final class PostgresLockManager extends AbstractManager {
                 throw new IllegalArgumentException(
                         "The connect timeout must be positive, but was " + timeout.toMillis() + " ms");
             }
-            return copy(
-                    user,
-                    password,
-                    schema,
-                    schemaCreation,
-                    sessionTimeout,
-                    heartbeatInterval,
-                    timeout,
-                    maxWaitingSessions,
-                    lockLostListener,
-                    sessionStateListener);
+            Options copy = copy();
+            copy.connectTimeout = timeout;
+            return copy;
         }
 
         /**
@@ -1337,17 +1313,25 @@ public final class PostgresLockManager extends AbstractManager {
                 throw new IllegalArgumentException(
                         "The number of waiting sessions must be 1 to 64, but was " + sessions + "; the default is 4");
             }
-            return copy(
-                    user,
-                    password,
-                    schema,
-                    schemaCreation,
-                    sessionTimeout,
-                    heartbeatInterval,
-                    connectTimeout,
-                    sessions,
-                    lockLostListener,
-                    sessionStateListener);
+            Options copy = copy();
+            copy.maxWaitingSessions = sessions;
+            return copy;
+        }
+
+        /**
+         * Returns a copy that draws every hold's fencing token in the acquiring round trip
+         * ({@code true}) instead of when it is first asked for ({@code false}, the default). Drawing
+         * at acquisition saves a round trip for code that fences every hold, but makes every
+         * acquisition pay for the sequence: a WAL flush every 32 draws, which on a server with
+         * slow {@code fsync} dominates the cost of a lock (see {@code docs/postgresql.md}).
+         *
+         * @param atAcquisition whether to draw tokens at acquisition
+         * @return the copy
+         */
+        public Options withTokenAtAcquisition(boolean atAcquisition) {
+            Options copy = copy();
+            copy.tokenAtAcquisition = atAcquisition;
+            return copy;
         }
 
         /**
@@ -1357,18 +1341,9 @@ public final class PostgresLockManager extends AbstractManager {
          * @return the copy
          */
         public Options withLockLostListener(LockLostListener listener) {
-            Objects.requireNonNull(listener, "listener");
-            return copy(
-                    user,
-                    password,
-                    schema,
-                    schemaCreation,
-                    sessionTimeout,
-                    heartbeatInterval,
-                    connectTimeout,
-                    maxWaitingSessions,
-                    listener,
-                    sessionStateListener);
+            Options copy = copy();
+            copy.lockLostListener = Objects.requireNonNull(listener, "listener");
+            return copy;
         }
 
         /**
@@ -1378,18 +1353,9 @@ public final class PostgresLockManager extends AbstractManager {
          * @return the copy
          */
         public Options withSessionStateListener(SessionStateListener listener) {
-            Objects.requireNonNull(listener, "listener");
-            return copy(
-                    user,
-                    password,
-                    schema,
-                    schemaCreation,
-                    sessionTimeout,
-                    heartbeatInterval,
-                    connectTimeout,
-                    maxWaitingSessions,
-                    lockLostListener,
-                    listener);
+            Options copy = copy();
+            copy.sessionStateListener = Objects.requireNonNull(listener, "listener");
+            return copy;
         }
 
         /**
@@ -1444,10 +1410,6 @@ public final class PostgresLockManager extends AbstractManager {
          * @return the lease
          */
         public Duration leaseTimeout() {
-            return lease(sessionTimeout);
-        }
-
-        private static Duration lease(Duration sessionTimeout) {
             return sessionTimeout.minus(sessionTimeout.dividedBy(5));
         }
 
@@ -1479,6 +1441,15 @@ public final class PostgresLockManager extends AbstractManager {
         }
 
         /**
+         * Returns whether fencing tokens are drawn at acquisition rather than on first request.
+         *
+         * @return {@code false} by default
+         */
+        public boolean tokenAtAcquisition() {
+            return tokenAtAcquisition;
+        }
+
+        /**
          * Returns the listener told of lost holds.
          *
          * @return the listener
@@ -1501,7 +1472,8 @@ public final class PostgresLockManager extends AbstractManager {
             return "Options[user=" + user + ", password=" + (password == null ? "none" : "***") + ", schema=" + schema
                     + ", schemaCreation=" + schemaCreation + ", sessionTimeout=" + sessionTimeout
                     + ", heartbeatInterval=" + heartbeatInterval() + ", connectTimeout=" + connectTimeout
-                    + ", maxWaitingSessions=" + maxWaitingSessions + "]";
+                    + ", maxWaitingSessions=" + maxWaitingSessions + ", tokenAtAcquisition=" + tokenAtAcquisition
+                    + "]";
         }
     }
 }

@@ -48,9 +48,12 @@ final class Sql {
 
     // --- The lock path (holder session, one round trip each) -------------------------------
 
+    /** Tries the advisory lock; true if granted. The whole uncontended acquisition, one round trip. */
+    static final String TRY_LOCK = "SELECT pg_try_advisory_lock(?, ?)";
+
     /**
-     * Tries the advisory lock and, only once it is granted, draws the fencing token in the same
-     * autocommitted statement. Column 1 is the token, or null when the lock is held elsewhere.
+     * Draws a fencing token for a hold, on the holder session that holds the lock, the first time
+     * the hold's token is asked for. Column 1 is the token.
      *
      * <p>Durability of the token across a server crash: {@code nextval} WAL-logs a sequence only
      * every 32 values (ahead), and the statement that logs assigns a transaction ID so that its
@@ -63,7 +66,17 @@ final class Sql {
      * (and with it the covering record) before the result reaches the client. On an idle server
      * that costs nothing; on a busy one at most a group-committed flush.
      */
-    static final String TRY_LOCK = "SELECT t, CASE WHEN t IS NOT NULL"
+    static final String DRAW_TOKEN = "SELECT t, CASE WHEN pg_current_wal_flush_lsn() < pg_current_wal_insert_lsn()"
+            + " THEN pg_current_xact_id()::text END"
+            + " FROM (SELECT nextval('interlock.fence') AS t OFFSET 0) s";
+
+    /**
+     * Tries the advisory lock and, only once it is granted, draws the fencing token in the same
+     * autocommitted statement ({@link PostgresLockManager.Options#withTokenAtAcquisition}).
+     * Column 1 is the token, or null when the lock is held elsewhere; the durability argument of
+     * {@link #DRAW_TOKEN} applies.
+     */
+    static final String TRY_LOCK_WITH_TOKEN = "SELECT t, CASE WHEN t IS NOT NULL"
             + " AND pg_current_wal_flush_lsn() < pg_current_wal_insert_lsn() THEN pg_current_xact_id()::text END"
             + " FROM (SELECT CASE WHEN pg_try_advisory_lock(?, ?) THEN nextval('interlock.fence') END AS t"
             + " OFFSET 0) s";

@@ -265,6 +265,11 @@ class PostgresLockManagerFactoryTests {
                 PostgresLockManager theirs = PostgresLockManager.open(url, space, 8)) {
             LockHandle own = mine.namedLock("own").acquire();
             theirs.retrieveLock(6).lock();
+            long theirToken = theirs.retrieveLock(6).fencingToken();
+            assertThat(mine.locksHeld().get(0).fencingToken())
+                    .as("not drawn yet")
+                    .isEmpty();
+            long ownToken = own.fencingToken();
             List<HeldLock> held = mine.locksHeld();
             assertThat(held)
                     .extracting(HeldLock::id)
@@ -274,7 +279,7 @@ class PostgresLockManagerFactoryTests {
             assertThat(first.ownerPid()).hasValue(ProcessHandle.current().pid());
             assertThat(first.ownerHost()).hasValue(Connections.localHostName());
             assertThat(first.heldSince()).isPresent();
-            assertThat(first.fencingToken()).hasValue(own.fencingToken());
+            assertThat(first.fencingToken()).hasValue(ownToken);
             HeldLock second = held.get(1);
             assertThat(second.ownerPid()).hasValue(ProcessHandle.current().pid());
             assertThat(second.ownerHost()).isPresent();

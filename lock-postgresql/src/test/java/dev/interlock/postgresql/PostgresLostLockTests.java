@@ -1,8 +1,10 @@
 package dev.interlock.postgresql;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 import dev.interlock.LockHandle;
+import dev.interlock.LockLostException;
 import dev.interlock.Locker;
 import dev.interlock.LostLock;
 import java.sql.Connection;
@@ -164,6 +166,7 @@ class PostgresLostLockTests {
         PostgresLockManager other = manager(url, false);
         LockHandle first = holder.retrieveLock(1).acquire();
         LockHandle second = holder.namedLock("terminated").acquire();
+        long firstToken = first.fencingToken();
         long pid = holderBackendPid(1);
         TestServers.execute(url, "SELECT pg_terminate_backend(" + pid + ")");
 
@@ -175,9 +178,18 @@ class PostgresLostLockTests {
                 .containsExactlyInAnyOrder(1, second.locker().id());
         assertThat(List.of(a.lost(), b.lost()))
                 .anySatisfy(l -> assertThat(l.name()).hasValue("terminated"))
+                .anySatisfy(l -> assertThat(l.fencingToken()).isEqualTo(firstToken))
+                .anySatisfy(
+                        l -> assertThat(l.fencingToken()).as("never asked for").isZero())
                 .allSatisfy(l -> assertThat(l.reason()).contains("57P01"));
         assertThat(first.isValid()).isFalse();
         assertThat(second.isValid()).isFalse();
+        assertThatExceptionOfType(IllegalMonitorStateException.class)
+                .as("no token is drawn for a hold that is already lost")
+                .isThrownBy(second::fencingToken);
+        assertThatExceptionOfType(LockLostException.class)
+                .isThrownBy(second.locker()::fencingToken)
+                .withMessageContaining("was lost before its fencing token was first asked for");
         assertThat(other.retrieveLock(1).tryLock()).as("released by the server").isTrue();
         other.retrieveLock(1).unlock();
 
@@ -185,7 +197,7 @@ class PostgresLostLockTests {
         second.close();
         try (LockHandle again = holder.retrieveLock(1).acquire()) {
             assertThat(again.isValid()).isTrue();
-            assertThat(again.fencingToken()).isGreaterThan(first.fencingToken());
+            assertThat(again.fencingToken()).isGreaterThan(firstToken);
             assertThat(holderBackendPid(1)).as("a new holder session").isNotEqualTo(pid);
         }
         assertThat(lost).isEmpty();
