@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 import dev.interlock.LockHandle;
 import dev.interlock.LockLostException;
-import dev.interlock.Locker;
 import dev.interlock.LostLock;
+import dev.interlock.testing.ChildJvm;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -112,52 +111,54 @@ class PostgresLostLockTests {
         }
     }
 
+    /**
+     * A holder on this JVM is cut off by the proxy while a child JVM waits for its lock on the
+     * server. Both events are stamped with {@link System#nanoTime()}, which on Linux reads the
+     * monotonic clock shared by every process of the host, so the order can be checked.
+     */
     @Test
-    void partitionWithoutFinShouldTellTheHolderBeforeAnotherHolderTakesOverAndFenceItsWrite() throws Exception {
+    void partitionWithoutFinShouldTellTheHolderBeforeAnotherJvmTakesOverAndFenceItsWrite() throws Exception {
         TcpProxy proxy = new TcpProxy("127.0.0.1", portOf(url));
         resources.add(proxy);
         PostgresLockManager cutOff = manager(proxy.proxiedUrl(url), true);
-        PostgresLockManager other = manager(url, false);
         LockHandle held = cutOff.retrieveLock(3).acquire();
         long oldToken = held.fencingToken();
         assertThat(fencedWrite(oldToken, 1)).isTrue();
 
-        Locker theirs = other.retrieveLock(3);
-        CompletableFuture<long[]> takeover = CompletableFuture.supplyAsync(() -> {
-            try {
-                assertThat(theirs.tryLock(Duration.ofSeconds(20))).isTrue();
-                return new long[] {System.nanoTime(), theirs.fencingToken()};
-            } catch (InterruptedException ex) {
-                throw new IllegalStateException(ex);
-            }
-        });
-        long cutAt = System.nanoTime();
-        proxy.blackHole();
+        try (ChildJvm taker = ChildJvm.start(TakerChild.class, PostgresOpener.location(url, space, 8), "3", "30")) {
+            taker.awaitLine("WAITING", Duration.ofSeconds(30));
+            TestServers.awaitServerSideWaiter(url, space, 3, Duration.ofSeconds(30));
+            long cutAt = System.nanoTime();
+            proxy.blackHole();
 
-        Event event = lost.poll(10, TimeUnit.SECONDS);
-        assertThat(event).as("the cut-off holder was told").isNotNull();
-        assertThat(event.lost().id()).isEqualTo(3);
-        assertThat(event.lost().fencingToken()).isEqualTo(oldToken);
-        assertThat(event.lost().reason()).contains("did not answer");
-        assertThat(held.isValid()).isFalse();
-        assertThat(Duration.ofNanos(event.atNanos() - cutAt))
-                .as("told within the lease after the cut")
-                .isLessThan(SESSION_TIMEOUT);
+            Event event = lost.poll(10, TimeUnit.SECONDS);
+            assertThat(event).as("the cut-off holder was told").isNotNull();
+            assertThat(event.lost().id()).isEqualTo(3);
+            assertThat(event.lost().fencingToken()).isEqualTo(oldToken);
+            assertThat(event.lost().reason()).contains("did not answer");
+            assertThat(held.isValid()).isFalse();
+            assertThat(Duration.ofNanos(event.atNanos() - cutAt))
+                    .as("told within the lease after the cut")
+                    .isLessThan(SESSION_TIMEOUT);
 
-        long[] taken = takeover.get(20, TimeUnit.SECONDS);
-        assertThat(taken[1]).as("the new holder's token").isGreaterThan(oldToken);
-        assertThat(event.atNanos()).as("told before the lock changed hands").isLessThan(taken[0]);
-        assertThat(Duration.ofNanos(taken[0] - cutAt))
-                .as("the server released the lock within the session timeout (plus scheduling)")
-                .isLessThan(SESSION_TIMEOUT.plusSeconds(2));
-        assertThat(fencedWrite(taken[1], 2)).isTrue();
-        assertThat(fencedWrite(oldToken, 3))
-                .as("the stale holder's late write is refused")
-                .isFalse();
+            String[] acquired =
+                    taker.awaitLine("ACQUIRED", Duration.ofSeconds(30)).split(" ");
+            long newToken = Long.parseLong(acquired[1]);
+            long acquiredAt = Long.parseLong(acquired[2]);
+            assertThat(newToken).as("the new holder's token").isGreaterThan(oldToken);
+            assertThat(event.atNanos()).as("told before the lock changed hands").isLessThan(acquiredAt);
+            assertThat(Duration.ofNanos(acquiredAt - cutAt))
+                    .as("the server released the lock within the session timeout (plus scheduling)")
+                    .isLessThan(SESSION_TIMEOUT.plusSeconds(2));
+            assertThat(fencedWrite(newToken, 2)).isTrue();
+            assertThat(fencedWrite(oldToken, 3))
+                    .as("the stale holder's late write is refused")
+                    .isFalse();
+            taker.awaitSuccess(Duration.ofSeconds(30));
+        }
         assertThat(states).contains(SessionState.LOST);
         assertThat(lost).as("told once").isEmpty();
         held.close(); // ends the lost hold without an exception
-        theirs.unlock();
     }
 
     @Test
