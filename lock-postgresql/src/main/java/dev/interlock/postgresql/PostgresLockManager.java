@@ -1151,7 +1151,7 @@ public final class PostgresLockManager extends AbstractManager {
 
         private @Nullable Duration heartbeatInterval;
 
-        private Duration connectTimeout = Duration.ofSeconds(5);
+        private Duration connectTimeout = Duration.ofSeconds(10);
 
         private int maxWaitingSessions = 4;
 
@@ -1182,7 +1182,7 @@ public final class PostgresLockManager extends AbstractManager {
         /**
          * Returns the defaults: credentials from the URL, schema {@code interlock} created on
          * first use, session timeout 8 s (so a lost holder learns it within 6.4 s and the server
-         * frees its locks within 8 s), heartbeat every 2 s, connect timeout 5 s, up to 4 waiting
+         * frees its locks within 8 s), heartbeat every 2 s, connect timeout 10 s, up to 4 waiting
          * sessions, tokens drawn when first asked for, no listeners.
          *
          * @return the default options

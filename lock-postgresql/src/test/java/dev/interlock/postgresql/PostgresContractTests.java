@@ -29,18 +29,19 @@ abstract class PostgresContractTests extends LockManagerContractTests {
     protected Manager createManager() {
         lockSpace = TestServers.uniqueSpace("contract");
         spaces.add(lockSpace);
-        return PostgresLockManager.create(url(), lockSpace, 64);
+        return PostgresLockManager.create(url(), lockSpace, 64, TestServers.options());
     }
 
     @Override
     protected Optional<Manager> openSecondManager(Manager first) {
-        return Optional.of(PostgresLockManager.open(url(), ((PostgresLockManager) first).lockSpace(), 64));
+        return Optional.of(
+                PostgresLockManager.open(url(), ((PostgresLockManager) first).lockSpace(), 64, TestServers.options()));
     }
 
     @AfterEach
     void dropLockSpaces() {
         for (String space : spaces) {
-            PostgresLockManager.drop(url(), space);
+            PostgresLockManager.drop(url(), space, TestServers.options());
         }
     }
 }

@@ -49,7 +49,7 @@ class PostgresLockManagerFactoryTests {
     @AfterEach
     void cleanUp() {
         for (String space : spaces) {
-            PostgresLockManager.drop(url, space);
+            PostgresLockManager.drop(url, space, TestServers.options());
         }
         for (String schema : schemas) {
             TestServers.execute(url, "DROP SCHEMA IF EXISTS " + schema + " CASCADE");
@@ -84,7 +84,10 @@ class PostgresLockManagerFactoryTests {
     void unreachableServerShouldSayWhereAndWhatToCheck() {
         assertThatExceptionOfType(PostgresConnectionException.class)
                 .isThrownBy(() -> PostgresLockManager.openOrCreate(
-                        "jdbc:postgresql://127.0.0.1:1/test?user=postgres&password=secret", space(), 8))
+                        "jdbc:postgresql://127.0.0.1:1/test?user=postgres&password=secret",
+                        space(),
+                        8,
+                        TestServers.options()))
                 .satisfies(ex -> assertThat(ex.reason()).isEqualTo(Reason.UNREACHABLE))
                 .withMessageContaining("Cannot open a PostgreSQL session at jdbc:postgresql://127.0.0.1:1/test")
                 .withMessageContaining("password=***")
@@ -109,8 +112,7 @@ class PostgresLockManagerFactoryTests {
                     StandardCharsets.UTF_8,
                     StandardOpenOption.TRUNCATE_EXISTING);
             TestServers.execute(embedded, "SELECT pg_reload_conf()");
-            PostgresLockManager.Options wrong =
-                    PostgresLockManager.Options.defaults().withCredentials(role, "wrong-password");
+            PostgresLockManager.Options wrong = TestServers.options().withCredentials(role, "wrong-password");
             assertThatExceptionOfType(PostgresConnectionException.class)
                     .isThrownBy(() -> PostgresLockManager.openOrCreate(
                             embedded.replace("user=postgres", "user=" + role), "auth", 8, wrong))
@@ -130,9 +132,8 @@ class PostgresLockManagerFactoryTests {
         roles.add(role);
         TestServers.execute(url, "CREATE ROLE " + role + " LOGIN");
         String schema = schema();
-        PostgresLockManager.Options options = PostgresLockManager.Options.defaults()
-                .withCredentials(role, null)
-                .withSchema(schema);
+        PostgresLockManager.Options options =
+                TestServers.options().withCredentials(role, null).withSchema(schema);
         assertThatExceptionOfType(LockStorageAccessException.class)
                 .isThrownBy(() -> PostgresLockManager.openOrCreate(url, space(), 8, options))
                 .withMessageContaining("SQLSTATE 42501")
@@ -151,7 +152,7 @@ class PostgresLockManagerFactoryTests {
                 "INSERT INTO " + schema + ".schema_version VALUES (99)");
         assertThatExceptionOfType(LockStorageException.class)
                 .isThrownBy(() -> PostgresLockManager.openOrCreate(
-                        url, space(), 8, PostgresLockManager.Options.defaults().withSchema(schema)))
+                        url, space(), 8, TestServers.options().withSchema(schema)))
                 .withMessageContaining("has version 99, but this Interlock reads and writes version 1")
                 .withMessageContaining("withSchema");
     }
@@ -162,7 +163,7 @@ class PostgresLockManagerFactoryTests {
         TestServers.execute(url, "CREATE SCHEMA " + schema, "CREATE TABLE " + schema + ".theirs (x int)");
         assertThatExceptionOfType(LockStorageException.class)
                 .isThrownBy(() -> PostgresLockManager.openOrCreate(
-                        url, space(), 8, PostgresLockManager.Options.defaults().withSchema(schema)))
+                        url, space(), 8, TestServers.options().withSchema(schema)))
                 .withMessageContaining("exists at")
                 .withMessageContaining("holds no Interlock tables");
         try (Connection connection = DriverManager.getConnection(url);
@@ -179,9 +180,9 @@ class PostgresLockManagerFactoryTests {
     @Test
     void lockSpaceOfAnotherCountShouldBeRefusedWithBothCountsAndTheRemedy() {
         String space = space();
-        PostgresLockManager.create(url, space, 8).close();
+        PostgresLockManager.create(url, space, 8, TestServers.options()).close();
         assertThatExceptionOfType(LockCountMismatchException.class)
-                .isThrownBy(() -> PostgresLockManager.open(url, space, 16))
+                .isThrownBy(() -> PostgresLockManager.open(url, space, 16, TestServers.options()))
                 .satisfies(ex -> {
                     assertThat(ex.requested()).isEqualTo(16);
                     assertThat(ex.actual()).isEqualTo(8);
@@ -190,27 +191,27 @@ class PostgresLockManagerFactoryTests {
                 .withMessageContaining("open it with numLocks=8")
                 .withMessageContaining("PostgresLockManager.drop");
         assertThatExceptionOfType(LockCountMismatchException.class)
-                .isThrownBy(() -> PostgresLockManager.openOrCreate(url, space, 4));
+                .isThrownBy(() -> PostgresLockManager.openOrCreate(url, space, 4, TestServers.options()));
     }
 
     @Test
     void createOpenAndDropShouldReportExistence() {
         String space = space();
         assertThatExceptionOfType(LockStorageException.class)
-                .isThrownBy(() -> PostgresLockManager.open(url, space, 8))
+                .isThrownBy(() -> PostgresLockManager.open(url, space, 8, TestServers.options()))
                 .withMessageContaining("Lock space '" + space + "' does not exist")
                 .withMessageContaining("openOrCreate");
-        PostgresLockManager.create(url, space, 8).close();
+        PostgresLockManager.create(url, space, 8, TestServers.options()).close();
         assertThatExceptionOfType(LockStorageException.class)
-                .isThrownBy(() -> PostgresLockManager.create(url, space, 8))
+                .isThrownBy(() -> PostgresLockManager.create(url, space, 8, TestServers.options()))
                 .withMessageContaining("exists already");
-        assertThat(PostgresLockManager.drop(url, space)).isTrue();
-        assertThat(PostgresLockManager.drop(url, space)).isFalse();
+        assertThat(PostgresLockManager.drop(url, space, TestServers.options())).isTrue();
+        assertThat(PostgresLockManager.drop(url, space, TestServers.options())).isFalse();
         assertThatIllegalArgumentException()
-                .isThrownBy(() -> PostgresLockManager.create(url, space, 0))
+                .isThrownBy(() -> PostgresLockManager.create(url, space, 0, TestServers.options()))
                 .withMessageContaining("numLocks was 0");
         assertThatIllegalArgumentException()
-                .isThrownBy(() -> PostgresLockManager.create("jdbc:mysql://x/y", space, 8))
+                .isThrownBy(() -> PostgresLockManager.create("jdbc:mysql://x/y", space, 8, TestServers.options()))
                 .withMessageContaining("jdbc:postgresql:");
     }
 
@@ -218,7 +219,7 @@ class PostgresLockManagerFactoryTests {
     void schemaCreationSwitchedOffShouldNeverTouchTheSchemaButUseOneADbaCreated() throws Exception {
         String schema = schema();
         PostgresLockManager.Options never =
-                PostgresLockManager.Options.defaults().withSchema(schema).withSchemaCreation(false);
+                TestServers.options().withSchema(schema).withSchemaCreation(false);
         assertThatExceptionOfType(LockStorageException.class)
                 .isThrownBy(() -> PostgresLockManager.openOrCreate(url, space(), 8, never))
                 .withMessageContaining("does not exist")
@@ -246,10 +247,11 @@ class PostgresLockManagerFactoryTests {
     @Test
     void droppedLockSpaceShouldMakeAttachedManagersFailClearly() {
         String space = space();
-        try (PostgresLockManager manager = PostgresLockManager.create(url, space, 8)) {
+        try (PostgresLockManager manager = PostgresLockManager.create(url, space, 8, TestServers.options())) {
             Locker locker = manager.allocateLock();
             locker.lock();
-            assertThat(PostgresLockManager.drop(url, space)).isTrue();
+            assertThat(PostgresLockManager.drop(url, space, TestServers.options()))
+                    .isTrue();
             locker.unlock();
             assertThatExceptionOfType(LockStorageException.class)
                     .isThrownBy(manager::allocateLock)
@@ -261,8 +263,8 @@ class PostgresLockManagerFactoryTests {
     @Test
     void locksHeldShouldShowHostPidSinceAndTokenOfOwnHoldsAndHostPidOfOthers() {
         String space = space();
-        try (PostgresLockManager mine = PostgresLockManager.create(url, space, 8);
-                PostgresLockManager theirs = PostgresLockManager.open(url, space, 8)) {
+        try (PostgresLockManager mine = PostgresLockManager.create(url, space, 8, TestServers.options());
+                PostgresLockManager theirs = PostgresLockManager.open(url, space, 8, TestServers.options())) {
             LockHandle own = mine.namedLock("own").acquire();
             theirs.retrieveLock(6).lock();
             long theirToken = theirs.retrieveLock(6).fencingToken();

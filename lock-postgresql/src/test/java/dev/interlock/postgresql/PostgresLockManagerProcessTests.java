@@ -41,12 +41,12 @@ class PostgresLockManagerProcessTests {
     void setUp() {
         url = TestServers.local();
         space = TestServers.uniqueSpace("process");
-        PostgresLockManager.create(url, space, 8).close();
+        PostgresLockManager.create(url, space, 8, TestServers.options()).close();
     }
 
     @AfterEach
     void tearDown() {
-        PostgresLockManager.drop(url, space);
+        PostgresLockManager.drop(url, space, TestServers.options());
     }
 
     @Test
@@ -80,7 +80,7 @@ class PostgresLockManagerProcessTests {
     @Test
     void killedHolderShouldBeTakenOverWithinOneSecondWithAGreaterToken() throws Exception {
         List<Long> millis = new ArrayList<>();
-        try (PostgresLockManager waiterManager = PostgresLockManager.open(url, space, 8)) {
+        try (PostgresLockManager waiterManager = PostgresLockManager.open(url, space, 8, TestServers.options())) {
             Locker waiter = waiterManager.retrieveLock(5);
             for (int trial = 0; trial < KILL_TRIALS; trial++) {
                 try (ChildJvm holder = ChildJvm.start(HolderChild.class, PostgresOpener.location(url, space, 8), "5")) {

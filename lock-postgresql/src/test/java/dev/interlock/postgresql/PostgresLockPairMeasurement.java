@@ -43,9 +43,9 @@ public final class PostgresLockPairMeasurement {
         try (Connection connection = DriverManager.getConnection(url);
                 PreparedStatement lock = connection.prepareStatement("SELECT pg_advisory_lock(?, ?)");
                 PreparedStatement unlock = connection.prepareStatement("SELECT pg_advisory_unlock(?, ?)");
-                PostgresLockManager manager = PostgresLockManager.create(url, space, 8);
+                PostgresLockManager manager = PostgresLockManager.create(url, space, 8, TestServers.options());
                 PostgresLockManager eagerManager = PostgresLockManager.open(
-                        url, space, 8, PostgresLockManager.Options.defaults().withTokenAtAcquisition(true))) {
+                        url, space, 8, TestServers.options().withTokenAtAcquisition(true))) {
             Locker locker = manager.retrieveLock(0);
             Locker eagerLocker = eagerManager.retrieveLock(1);
             for (int round = -3; round < rounds; round++) {
@@ -88,7 +88,7 @@ public final class PostgresLockPairMeasurement {
                 }
             }
         } finally {
-            PostgresLockManager.drop(url, space);
+            PostgresLockManager.drop(url, space, TestServers.options());
         }
         System.out.printf(
                 "median over %d rounds of %d pairs: bare %.1f us, Interlock %.1f us, ratio (median of per-round"

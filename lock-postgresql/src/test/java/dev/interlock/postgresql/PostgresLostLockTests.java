@@ -60,7 +60,7 @@ class PostgresLostLockTests {
                 url,
                 "CREATE TABLE " + fencedTable + " (id int PRIMARY KEY, value bigint NOT NULL, fence bigint NOT NULL)",
                 "INSERT INTO " + fencedTable + " VALUES (1, 0, 0)");
-        PostgresLockManager.create(url, space, 8).close();
+        PostgresLockManager.create(url, space, 8, TestServers.options()).close();
     }
 
     @AfterEach
@@ -68,13 +68,12 @@ class PostgresLostLockTests {
         for (AutoCloseable resource : resources) {
             resource.close();
         }
-        PostgresLockManager.drop(url, space);
+        PostgresLockManager.drop(url, space, TestServers.options());
         TestServers.execute(url, "DROP TABLE IF EXISTS " + fencedTable);
     }
 
     private PostgresLockManager manager(String jdbcUrl, boolean listening) {
-        PostgresLockManager.Options options =
-                PostgresLockManager.Options.defaults().withSessionTimeout(SESSION_TIMEOUT);
+        PostgresLockManager.Options options = TestServers.options().withSessionTimeout(SESSION_TIMEOUT);
         if (listening) {
             options = options.withLockLostListener(hold -> lost.add(new Event(hold, System.nanoTime())))
                     .withSessionStateListener((previous, current, detail) -> states.add(current));

@@ -21,6 +21,6 @@ public final class PostgresOpener implements ManagerOpener {
     @Override
     public Manager open(String location) {
         String[] parts = location.split("\\|");
-        return PostgresLockManager.open(parts[0], parts[1], Integer.parseInt(parts[2]));
+        return PostgresLockManager.open(parts[0], parts[1], Integer.parseInt(parts[2]), TestServers.options());
     }
 }

@@ -71,7 +71,7 @@ class PostgresServerRestartTests {
                 url(),
                 SPACE,
                 8,
-                PostgresLockManager.Options.defaults()
+                TestServers.options()
                         .withSessionTimeout(Duration.ofSeconds(2))
                         .withLockLostListener(lost::add)
                         .withSessionStateListener((previous, current, detail) -> states.add(current)));
@@ -141,7 +141,7 @@ class PostgresServerRestartTests {
         ProcessHandle.of(postmaster).ifPresent(p -> p.onExit().join());
         server.close();
         restart();
-        try (PostgresLockManager after = PostgresLockManager.open(url(), SPACE, 8);
+        try (PostgresLockManager after = PostgresLockManager.open(url(), SPACE, 8, TestServers.options());
                 LockHandle held = after.retrieveLock(0).acquire()) {
             assertThat(held.fencingToken()).isGreaterThan(highest);
         }

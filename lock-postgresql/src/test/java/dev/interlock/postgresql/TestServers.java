@@ -92,6 +92,14 @@ final class TestServers {
         }
     }
 
+    /**
+     * The options every test manager uses: the defaults with a connect timeout long enough for a
+     * CI machine under heavy load (logins took over 5 s at a load average of 29 on 2 vCPUs).
+     */
+    static PostgresLockManager.Options options() {
+        return PostgresLockManager.Options.defaults().withConnectTimeout(java.time.Duration.ofSeconds(60));
+    }
+
     /** A lock space name no other test (or engineer) uses. */
     static String uniqueSpace(String prefix) {
         return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
