@@ -1,0 +1,180 @@
+package dev.interlock.postgresql;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Every SQL statement of the backend, named after what it does, so that the whole protocol reads
+ * in one file. Statements name the schema as {@code interlock}; {@link #forSchema} rewrites them
+ * for another schema. Placeholders are JDBC {@code ?} parameters.
+ *
+ * @author Interlock team
+ */
+final class Sql {
+
+    /** The schema version this code reads and writes (the row in {@code schema_version}). */
+    static final int SCHEMA_VERSION = 1;
+
+    /** The per-lock-space protocol version (column {@code lock_space.layout_version}). */
+    static final int LAYOUT_VERSION = 1;
+
+    /** The classpath resource with the DDL, which a DBA may run instead. */
+    static final String SCHEMA_RESOURCE = "dev/interlock/postgresql/schema-postgresql.sql";
+
+    private static final Pattern SCHEMA_NAME = Pattern.compile("\\binterlock\\b(?=\\.|;|$)", Pattern.MULTILINE);
+
+    // --- Schema and lock spaces (run rarely, on the holder session) ---------------------------
+
+    /** Reads the schema version; fails with 42P01/3F000 when the schema or table is missing. */
+    static final String READ_SCHEMA_VERSION = "SELECT max(version) FROM interlock.schema_version";
+
+    /** Reads a lock space: key, lock count, layout version. */
+    static final String READ_LOCK_SPACE =
+            "SELECT space_key, num_locks, layout_version FROM interlock.lock_space WHERE name = ?";
+
+    /** Creates a lock space unless one with the name exists; returns its key when created. */
+    static final String INSERT_LOCK_SPACE = "INSERT INTO interlock.lock_space (name, num_locks, layout_version)"
+            + " VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING space_key";
+
+    /** Removes a lock space and, by cascade, its allocations and names. */
+    static final String DELETE_LOCK_SPACE = "DELETE FROM interlock.lock_space WHERE name = ? RETURNING space_key";
+
+    /** Whether the session's user may create objects in the database (to create the schema). */
+    static final String CAN_CREATE_SCHEMA = "SELECT has_database_privilege(current_database(), 'CREATE')";
+
+    // --- The lock path (holder session, one round trip each) -------------------------------
+
+    /** Tries the advisory lock; true if granted. The whole uncontended acquisition, one round trip. */
+    static final String TRY_LOCK = "SELECT pg_try_advisory_lock(?, ?)";
+
+    /**
+     * Draws a fencing token for a hold, on the holder session that holds the lock, the first time
+     * the hold's token is asked for. Column 1 is the token.
+     *
+     * <p>Durability of the token across a server crash: {@code nextval} WAL-logs a sequence only
+     * every 32 values (ahead), and the statement that logs assigns a transaction ID so that its
+     * commit flushes the WAL (with {@code synchronous_commit} on, which every Interlock session
+     * sets). A statement that draws one of the 31 values in between writes no WAL and would
+     * commit without a flush, so it could hand out a value whose covering WAL record, written by
+     * a concurrent session, is not flushed yet; after a crash that value would be handed out
+     * again. Hence the second column: when the WAL is not flushed up to where it was inserted
+     * after our {@code nextval}, it assigns a transaction ID, so that this commit flushes the WAL
+     * (and with it the covering record) before the result reaches the client. On an idle server
+     * that costs nothing; on a busy one at most a group-committed flush.
+     */
+    static final String DRAW_TOKEN = "SELECT t, CASE WHEN pg_current_wal_flush_lsn() < pg_current_wal_insert_lsn()"
+            + " THEN pg_current_xact_id()::text END"
+            + " FROM (SELECT nextval('interlock.fence') AS t OFFSET 0) s";
+
+    /**
+     * Tries the advisory lock and, only once it is granted, draws the fencing token in the same
+     * autocommitted statement ({@link PostgresLockManager.Options#withTokenAtAcquisition}).
+     * Column 1 is the token, or null when the lock is held elsewhere; the durability argument of
+     * {@link #DRAW_TOKEN} applies.
+     */
+    static final String TRY_LOCK_WITH_TOKEN = "SELECT t, CASE WHEN t IS NOT NULL"
+            + " AND pg_current_wal_flush_lsn() < pg_current_wal_insert_lsn() THEN pg_current_xact_id()::text END"
+            + " FROM (SELECT CASE WHEN pg_try_advisory_lock(?, ?) THEN nextval('interlock.fence') END AS t"
+            + " OFFSET 0) s";
+
+    /** Releases the advisory lock; false (with a server warning) if this session did not hold it. */
+    static final String UNLOCK = "SELECT pg_advisory_unlock(?, ?)";
+
+    /** Releases an advisory lock that a failed {@link #TRY_LOCK} may have left granted. */
+    static final String UNLOCK_AFTER_FAILURE = UNLOCK;
+
+    /** A round trip that proves the session is alive and renews the client-side lease. */
+    static final String HEARTBEAT = "SELECT 1";
+
+    /**
+     * A waiter session's wait, in one round trip: sets the server-side bound of the wait (in
+     * milliseconds, 0 for none), then waits in shared mode, which the server grants only once no
+     * session holds the lock exclusively (the holder released it or its session ended), and
+     * releases the shared lock at once. The holder session then tries again with {@link
+     * #TRY_LOCK}. Target-list items are evaluated in order.
+     */
+    static final String AWAIT_RELEASE = "SELECT set_config('lock_timeout', ?, false),"
+            + " pg_advisory_lock_shared(?, ?), pg_advisory_unlock_shared(?, ?)";
+
+    // --- Allocation and names (holder session) ---------------------------------------------
+
+    /** See the function in the schema script: returns the ID, or -1/-2/-3. */
+    static final String ALLOCATE = "SELECT interlock.allocate(?, ?, ?, ?)";
+
+    /** Looks up a bound name without writing. */
+    static final String FIND_NAME = "SELECT lock_id FROM interlock.allocation WHERE space_key = ? AND name = ?";
+
+    /** Frees one ID and its name; no row means it was not allocated. */
+    static final String FREE = "DELETE FROM interlock.allocation WHERE space_key = ? AND lock_id = ?";
+
+    /** Frees every ID of a lock space. */
+    static final String FREE_ALL = "DELETE FROM interlock.allocation WHERE space_key = ?";
+
+    /** Counts the allocated IDs of a lock space. */
+    static final String COUNT_ALLOCATED = "SELECT count(*) FROM interlock.allocation WHERE space_key = ?";
+
+    /** Lists the bound names of a lock space. */
+    static final String READ_NAMES =
+            "SELECT name, lock_id FROM interlock.allocation WHERE space_key = ? AND name IS NOT NULL";
+
+    /**
+     * Lists the held locks of a lock space from the server's lock table, with the holder's
+     * session (its application_name carries the holder's host and pid) and the bound name. Reads
+     * {@code pg_locks}, which takes no lock that a lock or unlock waits for.
+     */
+    static final String READ_HELD = "SELECT l.objid::bigint AS lock_id, l.pid, a.application_name,"
+            + " host(a.client_addr), n.name"
+            + " FROM pg_locks l"
+            + " LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+            + " LEFT JOIN interlock.allocation n ON n.space_key = ? AND n.lock_id = l.objid::bigint"
+            + " WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database"
+            + " WHERE datname = current_database()) AND l.classid = ?::bigint::oid AND l.objsubid = 2"
+            + " AND l.mode = 'ExclusiveLock' AND l.granted AND l.objid::bigint < ?"
+            + " ORDER BY 1";
+
+    /** The holder session's server process ID, to tell its own rows in {@code pg_locks}. */
+    static final String BACKEND_PID = "SELECT pg_backend_pid(), current_setting('server_version_num')::int";
+
+    private Sql() {}
+
+    /**
+     * Rewrites a statement or script for another schema name.
+     *
+     * @param sql text that names the schema {@code interlock}
+     * @param schema the schema to use
+     * @return the text naming {@code schema}, quoted as an identifier
+     */
+    static String forSchema(String sql, String schema) {
+        if (schema.equals("interlock")) {
+            return sql;
+        }
+        return SCHEMA_NAME.matcher(sql).replaceAll(Matcher.quoteReplacement(quoteIdentifier(schema)));
+    }
+
+    /** Quotes an identifier the way PostgreSQL's quote_ident does, always. */
+    static String quoteIdentifier(String identifier) {
+        return '"' + identifier.replace("\"", "\"\"") + '"';
+    }
+
+    /**
+     * Returns the DDL script of schema version {@link #SCHEMA_VERSION} for {@code schema}.
+     *
+     * @param schema the schema to create
+     * @return the script, to be run as one multi-statement string inside one transaction
+     */
+    static String schemaScript(String schema) {
+        try (InputStream in = Sql.class.getClassLoader().getResourceAsStream(SCHEMA_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("The resource " + SCHEMA_RESOURCE
+                        + " is missing from the classpath: the lock-postgresql jar is incomplete; rebuild it");
+            }
+            return forSchema(new String(in.readAllBytes(), StandardCharsets.UTF_8), schema);
+        } catch (IOException ex) {
+            throw new UncheckedIOException("Cannot read " + SCHEMA_RESOURCE, ex);
+        }
+    }
+}
