@@ -36,8 +36,10 @@ public class PostgresConnectionException extends LockStorageException {
         REFUSED
     }
 
+    /** Why the server could not be used. */
     private final Reason reason;
 
+    /** The server's SQLSTATE, when it answered with one. */
     private final @Nullable String sqlState;
 
     /**
