@@ -2,7 +2,9 @@ package dev.interlock.shm;
 
 import dev.interlock.LockAlreadyAllocatedException;
 import dev.interlock.LockNotAllocatedException;
+import dev.interlock.LockStorageException;
 import dev.interlock.LocksExhaustedException;
+import dev.interlock.ManagerClosedException;
 import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -10,6 +12,10 @@ import java.util.Collections;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -29,9 +35,25 @@ import org.jspecify.annotations.Nullable;
  * bind of the same ID; the length alone cannot, since it may go from {@code n} to 0 and back to
  * {@code n} with other bytes while the reader copies.
  *
+ * <p>Operations in flight are counted ({@link #lock()} to {@link #unlock}): {@link
+ * #closeWhenIdle} waits for them before the session ends. The allocator lock is not in the
+ * holder table that {@code close()} releases, and closing the session while a thread of this
+ * manager is half-way through an allocation would let another process judge this manager dead,
+ * take the allocator over and repair the state under the live thread's hands.
+ *
  * @author Interlock team
  */
 final class Allocator {
+
+    /**
+     * Test hook, called with a step name at the points where tests pause or fail an operation:
+     * {@code "allocate"} after the lowest free ID was found and before it is marked, {@code
+     * "repair"} at the start of {@link #repair()}. Null (one volatile read) outside tests.
+     */
+    static volatile java.util.function.@Nullable Consumer<String> testHook;
+
+    /** How long {@link #closeWhenIdle} waits between two warnings about operations still running. */
+    private static final long CLOSE_WARNING_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private static final int RECORD = ShmLayout.ALLOCATOR_RECORD_OFFSET;
 
@@ -54,42 +76,54 @@ final class Allocator {
 
     private final int indexMask;
 
-    Allocator(ShmSegment segment, ShmLayout layout, LockWords words) {
+    private final String path;
+
+    private final String owner;
+
+    /** Guards {@link #inFlight} and {@link #closing}; never held while waiting for the allocator lock. */
+    private final ReentrantLock gate = new ReentrantLock();
+
+    private final Condition idle = gate.newCondition();
+
+    /** Threads of this manager between {@link #lock()} and {@link #unlock}; guarded by {@link #gate}. */
+    private int inFlight;
+
+    /** Set by {@link #closeWhenIdle}: no new operation starts; guarded by {@link #gate}. */
+    private boolean closing;
+
+    Allocator(ShmSegment segment, ShmLayout layout, LockWords words, String path, String owner) {
         this.segment = segment;
         this.layout = layout;
         this.words = words;
         this.indexMask = layout.indexCapacity - 1;
+        this.path = path;
+        this.owner = owner;
     }
 
     int allocateLowestFree() {
-        lock();
-        try {
+        return underLock(() -> {
             int id = lowestFree();
             if (id < 0) {
                 throw new LocksExhaustedException(layout.lockCount, HOW_TO_RAISE);
             }
+            hook("allocate");
             markAllocated(id);
             return id;
-        } finally {
-            unlock();
-        }
+        });
     }
 
     void allocate(int id) {
-        lock();
-        try {
+        underLock(() -> {
             if (isAllocated(id)) {
                 throw new LockAlreadyAllocatedException(id);
             }
             markAllocated(id);
-        } finally {
-            unlock();
-        }
+            return null;
+        });
     }
 
     void deallocate(int id) {
-        lock();
-        try {
+        underLock(() -> {
             if (!isAllocated(id)) {
                 throw new LockNotAllocatedException(id);
             }
@@ -103,14 +137,12 @@ final class Allocator {
             }
             markFree(id);
             writeNameSlot(id, null);
-        } finally {
-            unlock();
-        }
+            return null;
+        });
     }
 
     void deallocateAll() {
-        lock();
-        try {
+        underLock(() -> {
             for (int word = 0; word < layout.bitmapWords; word++) {
                 long bits = segment.longPlain(bitmapOffset(word));
                 for (; bits != 0; bits &= bits - 1) {
@@ -119,9 +151,8 @@ final class Allocator {
                 segment.longPlain(bitmapOffset(word), 0);
             }
             clearDerived();
-        } finally {
-            unlock();
-        }
+            return null;
+        });
     }
 
     /** Reads the allocated count without taking the allocator lock. */
@@ -133,8 +164,7 @@ final class Allocator {
     int bindName(String name) {
         byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
         int hash = name.hashCode();
-        lock();
-        try {
+        return underLock(() -> {
             int entry = find(hash, bytes);
             if (entry >= 0) {
                 return idOf(segment.longPlain(entryOffset(entry)));
@@ -148,9 +178,7 @@ final class Allocator {
             markAllocated(id);
             insert(hash, id);
             return id;
-        } finally {
-            unlock();
-        }
+        });
     }
 
     /**
@@ -252,6 +280,7 @@ final class Allocator {
      * Called while holding the allocator lock.
      */
     void repair() {
+        hook("repair");
         for (int id = 0; id < layout.lockCount; id++) {
             int version = layout.recordOffset(id) + ShmLayout.NAME_VERSION_OFFSET;
             int stable = segment.intPlain(version);
@@ -282,7 +311,98 @@ final class Allocator {
         segment.longRelease(COUNT, count);
     }
 
+    /**
+     * Runs {@code operation} under the allocator lock, as one operation in flight. A failure to
+     * release the lock (it was taken over meanwhile) is reported even when {@code operation}
+     * failed too, as a suppressed exception of that failure.
+     */
+    private <T> T underLock(Supplier<T> operation) {
+        lock();
+        T result;
+        try {
+            result = operation.get();
+        } catch (Throwable failure) {
+            unlock(failure);
+            throw failure;
+        }
+        unlock(null);
+        return result;
+    }
+
+    /**
+     * Marks this manager closing, then waits until no thread of it is inside an allocator
+     * operation: threads waiting for the allocator lock give up within 50 ms once the manager is
+     * closed, and a holder finishes its few memory writes. Only then may the session end.
+     */
+    void closeWhenIdle() {
+        gate.lock();
+        try {
+            closing = true;
+            long waited = 0;
+            while (inFlight > 0) {
+                long left = idle.awaitNanos(CLOSE_WARNING_NANOS);
+                if (left <= 0 && inFlight > 0) {
+                    waited += CLOSE_WARNING_NANOS;
+                    org.slf4j.LoggerFactory.getLogger(Allocator.class)
+                            .warn(
+                                    "Closing {} has waited {} s for {} allocator operation(s) of its own threads to"
+                                            + " finish; it ends its session only after them, so that no other"
+                                            + " process takes the allocator over from a live holder",
+                                    owner,
+                                    TimeUnit.NANOSECONDS.toSeconds(waited),
+                                    inFlight);
+                }
+            }
+        } catch (InterruptedException ex) {
+            // Keep waiting: ending the session now would hand the allocator to another process
+            // while our thread still writes. Restore the status afterwards.
+            closeWhenIdleUninterruptibly();
+            Thread.currentThread().interrupt();
+        } finally {
+            gate.unlock();
+        }
+    }
+
+    private void closeWhenIdleUninterruptibly() {
+        while (inFlight > 0) {
+            idle.awaitUninterruptibly();
+        }
+    }
+
+    private void enter() {
+        gate.lock();
+        try {
+            if (closing) {
+                throw new ManagerClosedException(owner);
+            }
+            inFlight++;
+        } finally {
+            gate.unlock();
+        }
+    }
+
+    private void exit() {
+        gate.lock();
+        try {
+            if (--inFlight == 0) {
+                idle.signalAll();
+            }
+        } finally {
+            gate.unlock();
+        }
+    }
+
     private void lock() {
+        enter();
+        try {
+            acquireWord();
+        } catch (Throwable ex) {
+            exit();
+            throw ex;
+        }
+    }
+
+    private void acquireWord() {
         boolean interrupted = false;
         while (true) {
             try {
@@ -298,8 +418,42 @@ final class Allocator {
         }
     }
 
-    private void unlock() {
-        words.release(RECORD, -1);
+    /**
+     * Releases the allocator lock and ends the operation in flight. A release that finds the lock
+     * word no longer ours means another process took the allocator over while this operation was
+     * changing the allocation state: that is reported, never ignored.
+     *
+     * @param failure the operation's own failure, to which a lost lock is added as suppressed
+     */
+    private void unlock(@Nullable Throwable failure) {
+        boolean released;
+        try {
+            released = words.release(RECORD, -1);
+        } finally {
+            exit();
+        }
+        if (!released) {
+            LockStorageException lost = new LockStorageException(
+                    path,
+                    "The allocator lock of shared-memory segment " + path + " was taken over by another process"
+                            + " while " + owner + " (session " + words.sessionToken() + ") was changing the"
+                            + " allocation state under it: that process judged this manager dead and repaired the"
+                            + " state concurrently, so this operation's result (an ID, a name binding or a free)"
+                            + " may be wrong; check it with lockNames()/allocatedLocks(), and report this: it"
+                            + " means the session's liveness lock was lost while the manager was open");
+            if (failure != null) {
+                failure.addSuppressed(lost);
+            } else {
+                throw lost;
+            }
+        }
+    }
+
+    private void hook(String step) {
+        java.util.function.Consumer<String> hook = testHook;
+        if (hook != null) {
+            hook.accept(step);
+        }
     }
 
     /** Finds the lowest free ID through the summary level: at most 1 + lockCount / 4096 reads. */

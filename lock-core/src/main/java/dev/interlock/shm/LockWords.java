@@ -261,6 +261,11 @@ final class LockWords {
         segment.longPlain(fence, segment.longPlain(fence) + 1);
     }
 
+    /** Returns this manager's session token, for messages. */
+    int sessionToken() {
+        return token;
+    }
+
     /** Returns the fencing token of the current hold of the lock at {@code record}, which we hold. */
     long token(int record) {
         return segment.longPlain(record + ShmLayout.FENCE_OFFSET);

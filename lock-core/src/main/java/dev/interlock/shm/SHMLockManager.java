@@ -87,7 +87,7 @@ public final class SHMLockManager extends AbstractManager {
         this.listener = options.recoveryListener();
         this.words =
                 new LockWords(segment, session, layout.lockCount, options.recoveryTimeout(), this::recovered, this);
-        this.allocator = new Allocator(segment, layout, words);
+        this.allocator = new Allocator(segment, layout, words, path, toString());
         CoarseClock.acquire();
     }
 
@@ -379,9 +379,15 @@ public final class SHMLockManager extends AbstractManager {
      * it alive. The mapping itself is released by the garbage collector: Java 17 has no safe
      * explicit unmap, and unmapping while another thread of this process still touches a lock
      * word would crash the JVM.
+     *
+     * <p>The session ends only after every allocator operation of this manager's threads has
+     * finished: the allocator lock is not in the holder table that {@code close()} releases, and
+     * ending the session under a thread that is half-way through an allocation would let another
+     * process take the allocator over from a live holder.
      */
     @Override
     protected void closeStorage() {
+        allocator.closeWhenIdle();
         session.close();
         CoarseClock.release();
     }

@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -57,6 +58,7 @@ class SHMLockRecoveryTests {
 
     @AfterEach
     void cleanUp() throws InterruptedException {
+        Allocator.testHook = null;
         executor.shutdownNow();
         assertThat(executor.awaitTermination(WAIT.toSeconds(), TimeUnit.SECONDS))
                 .isTrue();
@@ -153,5 +155,77 @@ class SHMLockRecoveryTests {
         assertThat(manager.namedLock("kept").id()).as("index rebuilt").isEqualTo(boundId);
         assertThat(manager.namedLock("lost").id()).as("half-bound name dropped").isEqualTo(4);
         assertThat(recovered).as("the allocator is not a user lock").isEmpty();
+    }
+
+    @Test
+    void closeDuringAnAllocationOfAnotherThreadShouldKeepTheSessionAliveUntilItEnds() throws Exception {
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch resume = new CountDownLatch(1);
+        Thread[] paused = new Thread[1];
+        Allocator.testHook = step -> {
+            if (step.equals("allocate") && Thread.currentThread() == paused[0]) {
+                inside.countDown();
+                try {
+                    resume.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        SHMLockManager closing = SHMLockManager.open(segment, 64, options());
+        Future<Integer> allocation = executor.submit(() -> {
+            paused[0] = Thread.currentThread();
+            return closing.allocateLock().id();
+        });
+        assertThat(inside.await(30, TimeUnit.SECONDS)).isTrue();
+        Future<?> close = executor.submit(closing::close);
+        Future<Integer> other = executor.submit(() -> manager.allocateLock().id());
+        // Without the wait in close(), the other manager finds the allocator's holder dead within a
+        // liveness interval (25 ms here), repairs and hands out the same lowest free ID.
+        Integer otherEarly = null;
+        try {
+            otherEarly = other.get(600, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException expected) {
+            // Still waiting for the live holder: right.
+        }
+        assertThat(close.isDone())
+                .as("close() waits for the allocation in flight")
+                .isFalse();
+        resume.countDown();
+        int pausedId = allocation.get(30, TimeUnit.SECONDS);
+        close.get(30, TimeUnit.SECONDS);
+        int otherId = other.get(30, TimeUnit.SECONDS);
+        assertThat(otherEarly)
+                .as("the other manager waited for the live holder")
+                .isNull();
+        assertThat(List.of(pausedId, otherId)).containsExactly(0, 1);
+        assertThat(manager.allocatedLocks()).isEqualTo(2);
+    }
+
+    @Test
+    void allocationWhoseAllocatorLockWasTakenOverShouldReportIt() {
+        // Another process took the allocator over while this allocation was inside (simulated by
+        // writing its token into the allocator word): the release finds its token gone.
+        Allocator.testHook = step -> {
+            if (step.equals("allocate")) {
+                TestSegments.writeInt(segment, ShmLayout.ALLOCATOR_RECORD_OFFSET, DEAD_TOKEN);
+            }
+        };
+        org.assertj.core.api.Assertions.assertThatThrownBy(manager::allocateLock)
+                .isInstanceOf(dev.interlock.LockStorageException.class)
+                .hasMessageContaining("allocator lock of shared-memory segment " + segment + " was taken over")
+                .hasMessageContaining("may be wrong");
+        Allocator.testHook = null;
+        assertThat(manager.allocateLock().id())
+                .as("the next operation recovers from the (dead) taker")
+                .isEqualTo(1);
+    }
+
+    @Test
+    void allocationAfterCloseBeganShouldBeRefused() {
+        SHMLockManager closed = SHMLockManager.open(segment, 64, options());
+        closed.close();
+        org.assertj.core.api.Assertions.assertThatThrownBy(closed::allocateLock)
+                .isInstanceOf(dev.interlock.ManagerClosedException.class);
     }
 }
