@@ -228,11 +228,17 @@ final class LockFiles {
                 if (!mutex.tryAcquire()) {
                     return false;
                 }
-                if (tryFlock()) {
-                    return true;
+                boolean locked = false;
+                try {
+                    locked = tryFlock();
+                    return locked;
+                } finally {
+                    // Also when tryFlock() throws (ENOLCK, EBADF...): a kept permit would make every
+                    // later lock() of this ID by this manager wait forever.
+                    if (!locked) {
+                        mutex.release();
+                    }
                 }
-                mutex.release();
-                return false;
             }
             long deadline = System.nanoTime() + timeoutNanos;
             if (forever) {

@@ -76,7 +76,7 @@ class SHMLockRecoveryTests {
             CountDownLatch start = new CountDownLatch(1);
             Future<Boolean> mine = executor.submit(() -> {
                 start.await();
-                return named.tryLock(WAIT);
+                return named.tryLock(Duration.ofSeconds(3));
             });
             Future<Boolean> theirs = executor.submit(() -> {
                 start.await();
@@ -219,6 +219,51 @@ class SHMLockRecoveryTests {
         assertThat(manager.allocateLock().id())
                 .as("the next operation recovers from the (dead) taker")
                 .isEqualTo(1);
+    }
+
+    @Test
+    void takeoverWhoseReportFailsShouldGiveTheLockBackForTheNextWaiter() {
+        int record = layout.recordOffset(11);
+        TestSegments.writeInt(segment, record, DEAD_TOKEN);
+        SHMLockManager.Options failing = SHMLockManager.Options.defaults().withRecoveryListener(dead -> {
+            throw new AssertionError("listener failed with an Error");
+        });
+        try (SHMLockManager reporter = SHMLockManager.open(segment, 64, failing)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> reporter.retrieveLock(11).tryLock())
+                    .isInstanceOf(AssertionError.class)
+                    .hasMessage("listener failed with an Error");
+            assertThat(TestSegments.readInt(segment, record))
+                    .as("the word is the dead holder's again, not held by a live manager without a holder entry")
+                    .isEqualTo(DEAD_TOKEN);
+            assertThat(manager.retrieveLock(11).tryLock()).isTrue();
+            assertThat(recovered).extracting(HeldLock::id).containsExactly(11);
+            manager.retrieveLock(11).unlock();
+        }
+    }
+
+    @Test
+    void allocatorTakeoverWhoseRepairFailsShouldLeaveTheRepairToTheNextHolder() throws Exception {
+        manager.allocateLock();
+        TestSegments.writeLong(segment, ShmLayout.ALLOCATOR_RECORD_OFFSET + ShmLayout.ALLOCATED_COUNT_OFFSET, 99);
+        TestSegments.writeInt(segment, ShmLayout.ALLOCATOR_RECORD_OFFSET, DEAD_TOKEN);
+        Allocator.testHook = step -> {
+            if (step.equals("repair")) {
+                throw new OutOfMemoryError("repair ran out of memory");
+            }
+        };
+        org.assertj.core.api.Assertions.assertThatThrownBy(manager::allocateLock)
+                .isInstanceOf(OutOfMemoryError.class);
+        Allocator.testHook = null;
+        try (SHMLockManager second = SHMLockManager.open(segment, 64, options())) {
+            Future<Integer> next = executor.submit(() -> second.allocateLock().id());
+            assertThat(next.get(10, TimeUnit.SECONDS))
+                    .as("the allocator was not left held by the live manager whose repair failed")
+                    .isEqualTo(1);
+            assertThat(second.allocatedLocks())
+                    .as("the next holder repaired the count")
+                    .isEqualTo(2);
+        }
     }
 
     @Test
