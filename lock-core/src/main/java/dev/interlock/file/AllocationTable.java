@@ -113,6 +113,8 @@ final class AllocationTable implements AutoCloseable {
                         break;
                     }
                     writeLong(wordOffset(word + i), bits | (1L << id));
+                    CrashPoints.reached("allocate.bit-set");
+                    // The hint only after the bit: a crash in between leaves it lower, which is safe.
                     writeLong(HINT_OFFSET, word + i);
                     return (int) id;
                 }
@@ -136,7 +138,12 @@ final class AllocationTable implements AutoCloseable {
         }
     }
 
-    /** Frees {@code id} and the name bound to it: the name first, so a crash in between leaks the ID, never a name. */
+    /**
+     * Frees {@code id} and the name bound to it, in an order of which every prefix is safe: the
+     * name first (a crash after it leaks the ID, never leaves a name on a free ID), then the hint
+     * is lowered (a low hint is always safe: the search only starts earlier), and the bit is
+     * cleared last (before it, the ID simply stays allocated).
+     */
     synchronized void deallocate(int id) {
         lock();
         try {
@@ -147,24 +154,34 @@ final class AllocationTable implements AutoCloseable {
             if (currentNames().nameOf(id) != null) {
                 appendName(NameTable.unbindRecord(id));
             }
-            writeLong(wordOffset(id >>> 6), bits & ~(1L << id));
+            CrashPoints.reached("free.name-unbound");
             if ((id >>> 6) < readLong(HINT_OFFSET)) {
                 writeLong(HINT_OFFSET, id >>> 6);
             }
+            CrashPoints.reached("free.hint-lowered");
+            writeLong(wordOffset(id >>> 6), bits & ~(1L << id));
+            CrashPoints.reached("free.bit-cleared");
         } finally {
             unlock();
         }
     }
 
-    /** Frees every ID and forgets every name. */
+    /**
+     * Frees every ID and forgets every name: names first, then the hint goes to 0 (always safe),
+     * and the bitmap is cut off last, so that a crash after any step leaves no name on a free ID
+     * and no free ID below the hint.
+     */
     synchronized void deallocateAll() {
         lock();
         try {
             rewriteNames(new byte[0]);
+            CrashPoints.reached("freeAll.names-rewritten");
+            writeLong(HINT_OFFSET, 0);
+            CrashPoints.reached("freeAll.hint-reset");
             if (Libc.ftruncate(fd, HEADER_BYTES) != 0) {
                 throw LockDirectory.failure(Libc.errno(), file, "truncate", "write");
             }
-            writeLong(HINT_OFFSET, 0);
+            CrashPoints.reached("freeAll.truncated");
         } finally {
             unlock();
         }
