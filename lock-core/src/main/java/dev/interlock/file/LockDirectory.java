@@ -114,23 +114,30 @@ final class LockDirectory implements AutoCloseable {
     /**
      * Creates and/or opens the lock directory at {@code path}, checking its type, owner,
      * permissions and format, and initializing it when it is new.
+     *
+     * <p>The directory is opened first ({@code O_DIRECTORY | O_NOFOLLOW}), and its owner and mode
+     * are read from that descriptor and set through it ({@code fchmod}), so the checks concern the
+     * very directory used and no symbolic link is ever followed, even one planted between the
+     * {@code mkdir} and the open. The path is only inspected to explain why it could not be opened.
      */
     static LockDirectory open(Path path, FileLockManager.Options options, OpenMode mode) {
         Libc.ensureSupported();
         Path absolute = path.toAbsolutePath();
-        if (mode != OpenMode.OPEN) {
-            createDirectory(absolute, options, mode);
-        }
-        checkAttributes(absolute, options);
-        checkFileSystem(absolute, fileSystemType(absolute));
+        boolean created = mode != OpenMode.OPEN && createDirectory(absolute, options, mode);
         int dirFd = Libc.openat(AT_FDCWD, absolute.toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
         if (dirFd < 0) {
-            throw failure(Libc.errno(), absolute, "open the lock directory", "read and execute");
+            int errno = Libc.errno();
+            explainUnopenable(absolute);
+            throw failure(errno, absolute, "open the lock directory", "read and execute");
         }
         LockDirectory directory = new LockDirectory(absolute, options, dirFd);
         try {
+            int permissions = directory.checkOwner(created, mode);
+            checkFileSystem(absolute, fileSystemType(absolute));
             directory.checkWritable();
             directory.ensureFormat(mode);
+            // After the format check, so that a foreign directory is called that, not "too open".
+            directory.checkMode(permissions);
             return directory;
         } catch (RuntimeException ex) {
             directory.close();
@@ -138,11 +145,12 @@ final class LockDirectory implements AutoCloseable {
         }
     }
 
-    private static void createDirectory(Path path, FileLockManager.Options options, OpenMode mode) {
+    /** Makes the directory; returns whether this call created it. */
+    private static boolean createDirectory(Path path, FileLockManager.Options options, OpenMode mode) {
         try {
+            // The mode is narrowed by the umask here, and set exactly through the descriptor later.
             Files.createDirectory(path, PosixFilePermissions.asFileAttribute(options.directoryMode()));
-            // The mode given to mkdir is narrowed by the umask; set it explicitly.
-            Files.setPosixFilePermissions(path, options.directoryMode());
+            return true;
         } catch (FileAlreadyExistsException ex) {
             if (mode == OpenMode.CREATE) {
                 throw new LockStorageException(
@@ -150,6 +158,7 @@ final class LockDirectory implements AutoCloseable {
                         "Cannot create lock directory " + path + ": it already exists; use"
                                 + " FileLockManager.open(dir) to use it, or pass a path that does not exist yet");
             }
+            return false;
         } catch (NoSuchFileException ex) {
             throw new LockStorageException(
                     path.toString(),
@@ -167,10 +176,15 @@ final class LockDirectory implements AutoCloseable {
         }
     }
 
-    private static void checkAttributes(Path path, FileLockManager.Options options) {
+    /**
+     * Throws the specific reason why {@code path} could not be opened as a directory, if the path
+     * shows one (missing, a symbolic link, not a directory, parent not searchable); returns when
+     * it shows none, and the caller reports the error number.
+     */
+    private static void explainUnopenable(Path path) {
         Map<String, Object> attributes;
         try {
-            attributes = Files.readAttributes(path, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
+            attributes = Files.readAttributes(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException ex) {
             throw new LockStorageException(
                     path.toString(),
@@ -187,8 +201,6 @@ final class LockDirectory implements AutoCloseable {
             throw new LockStorageException(path.toString(), "Cannot inspect lock directory " + path + ": " + ex, ex);
         }
         int fileType = (Integer) attributes.get("mode") & 0170000;
-        int permissions = (Integer) attributes.get("mode") & 0777;
-        int owner = (Integer) attributes.get("uid");
         if (fileType == 0120000) {
             throw new LockStorageException(
                     path.toString(),
@@ -200,6 +212,26 @@ final class LockDirectory implements AutoCloseable {
                     path.toString(),
                     "Lock directory " + path + " is a file, not a directory; remove it or choose another path");
         }
+    }
+
+    /**
+     * Checks the owner of the opened directory (an {@code fstat} through {@code /proc/self/fd}). A
+     * directory this call created, or one of ours that holds nothing but what an initialization
+     * leaves and that this call is about to initialize, gets the configured mode through the
+     * descriptor ({@code fchmod}, which never follows a link).
+     *
+     * @return the directory's permission bits, as they are now
+     */
+    private int checkOwner(boolean created, OpenMode mode) {
+        Map<String, Object> attributes;
+        Path opened = Path.of("/proc/self/fd/" + dirFd);
+        try {
+            attributes = Files.readAttributes(opened, "unix:mode,uid");
+        } catch (IOException ex) {
+            throw new LockStorageException(path.toString(), "Cannot inspect lock directory " + path + ": " + ex, ex);
+        }
+        int permissions = (Integer) attributes.get("mode") & 0777;
+        int owner = (Integer) attributes.get("uid");
         int me = Libc.geteuid();
         if (owner != me && !options.allowForeignOwner()) {
             throw new LockStorageAccessException(
@@ -208,15 +240,40 @@ final class LockDirectory implements AutoCloseable {
                             + "), who could then hold or corrupt every lock; use a directory of your own, or"
                             + " Options.withAllowForeignOwner(true) for a directory shared on purpose");
         }
-        int writableByOthers = permissions & 0022 & ~options.directoryModeBits();
-        if (writableByOthers != 0) {
+        boolean initializing = created
+                || (mode != OpenMode.OPEN
+                        && readFile(FORMAT_FILE, 0) == null
+                        && INITIALIZATION_FILES.containsAll(entries()));
+        if (owner == me && initializing && permissions != options.directoryModeBits()) {
+            if (Libc.fchmod(dirFd, options.directoryModeBits()) != 0) {
+                throw failure(Libc.errno(), path, "set the mode of", "owner");
+            }
+            return options.directoryModeBits();
+        }
+        return permissions;
+    }
+
+    /**
+     * Refuses a directory that grants group or others any access beyond the configured mode,
+     * unless foreign storage is allowed.
+     */
+    private void checkMode(int permissions) {
+        // Any access counts, read included: flock works on a read-only descriptor, so a user who
+        // can open a lock file or the allocation file can hold or block every lock.
+        int beyondMode = permissions & 0077 & ~options.directoryModeBits();
+        if (beyondMode != 0 && !options.allowForeignOwner()) {
+            String who = (beyondMode & 0007) != 0 ? "every user" : "its group";
+            int whoBits = (beyondMode & 0007) != 0 ? beyondMode & 0007 : beyondMode >> 3;
+            String access = (whoBits & 2) != 0 ? "write to it" : (whoBits & 4) != 0 ? "read it" : "enter it";
             throw new LockStorageAccessException(
                     path.toString(),
-                    "Lock directory " + path + " has mode " + symbolic(permissions) + ", so "
-                            + ((writableByOthers & 0002) != 0 ? "every user" : "its group")
-                            + " can write to it and could hold or corrupt every lock; run chmod "
-                            + Integer.toOctalString(permissions & ~writableByOthers) + " " + path
-                            + ", or allow group writes with Options.withMode(...)");
+                    "Lock directory " + path + " has mode " + symbolic(permissions) + ", so " + who + " can "
+                            + access + ", which the configured file mode " + symbolic(options.fileModeBits())
+                            + " does not grant; any access, even read-only, lets other users hold or block every"
+                            + " lock (flock works on a read-only descriptor), and write access lets them corrupt"
+                            + " them; run chmod " + Integer.toOctalString(permissions & ~beyondMode) + " " + path
+                            + ", share it on purpose with Options.withMode(rw-rw----), or accept it with"
+                            + " Options.withAllowForeignOwner(true)");
         }
     }
 

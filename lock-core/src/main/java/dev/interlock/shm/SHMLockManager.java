@@ -440,19 +440,40 @@ public final class SHMLockManager extends AbstractManager {
 
         /**
          * Returns a copy with another file mode. {@code create} gives the segment exactly this
-         * mode; {@code open} accepts a segment writable by group or others only if this mode
-         * allows the same.
+         * mode; {@code open} accepts a segment that grants group or others any permission only if
+         * this mode grants the same.
          *
-         * @param mode the permissions; must include owner read and write
+         * <p>Any permission for group or others gives them the power to hold or block every lock:
+         * a read-only descriptor is enough to take the file locks that decide liveness. So group
+         * and others each get read and write, or nothing: {@code rw-------} (the default) or
+         * {@code rw-rw----} to share the locks with a group on purpose.
+         *
+         * @param mode the permissions; must include owner read and write, and for group and others
+         *     either read and write or neither
          * @return the copy
-         * @throws IllegalArgumentException if the owner could not read and write the segment
+         * @throws IllegalArgumentException if the owner could not read and write the segment, or
+         *     group or others would get only one of read and write
          */
         public Options withMode(Set<PosixFilePermission> mode) {
+            String text = PosixFilePermissions.toString(mode);
             if (!mode.contains(PosixFilePermission.OWNER_READ) || !mode.contains(PosixFilePermission.OWNER_WRITE)) {
-                throw new IllegalArgumentException("Segment mode " + PosixFilePermissions.toString(mode)
+                throw new IllegalArgumentException("Segment mode " + text
                         + " must let the owner read and write (rw-------), or no process could use the locks");
             }
+            checkAllOrNothing(mode, PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE, "its group");
+            checkAllOrNothing(mode, PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE, "other users");
             return new Options(mode, recoveryTimeout, allowForeignOwner, recoveryListener);
+        }
+
+        private static void checkAllOrNothing(
+                Set<PosixFilePermission> mode, PosixFilePermission read, PosixFilePermission write, String who) {
+            if (mode.contains(read) != mode.contains(write)) {
+                throw new IllegalArgumentException("Segment mode " + PosixFilePermissions.toString(mode) + " gives "
+                        + who + " " + (mode.contains(read) ? "read without write" : "write without read")
+                        + ", but any access is enough to hold or block every lock (a read-only descriptor can take"
+                        + " the file locks that decide liveness) while not enough to use them: grant read and"
+                        + " write to share the locks on purpose (rw-rw----), or nothing (rw-------)");
+            }
         }
 
         /**
@@ -473,9 +494,10 @@ public final class SHMLockManager extends AbstractManager {
         }
 
         /**
-         * Returns a copy that accepts (or refuses) a segment owned by another user or writable by
-         * group or others. Accepting one lets any user who can write it hold or corrupt every
-         * lock: allow it only for a segment that is deliberately shared between users.
+         * Returns a copy that accepts (or refuses) a segment owned by another user, or one whose
+         * mode grants group or others access that {@link #mode()} does not. Accepting one lets any
+         * user who can open it (even read-only) hold or block every lock, and any who can write it
+         * corrupt them: allow it only for a segment that is deliberately shared between users.
          *
          * @param allow whether to accept such a segment
          * @return the copy

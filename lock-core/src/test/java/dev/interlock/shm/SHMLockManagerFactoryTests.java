@@ -297,6 +297,27 @@ class SHMLockManagerFactoryTests {
     }
 
     @Test
+    void openOfSegmentReadableByOthersShouldBeRefusedUnlessAllowed() throws IOException {
+        SHMLockManager.create(segment, 64).close();
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        assertThatExceptionOfType(LockStorageAccessException.class)
+                .isThrownBy(() -> SHMLockManager.open(segment, 64))
+                .withMessage("Shared-memory segment " + segment + " has mode rw-r--r--, readable by its group, but"
+                        + " the requested mode is rw-------: any access, even read-only, lets other users hold or"
+                        + " block every lock (and write access corrupt them); run chmod 600 " + file
+                        + ", remove the segment when no process uses it and let it be created again, request that"
+                        + " mode with Options.withMode, or accept it with Options.withAllowForeignOwner(true)");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw----r--"));
+        assertThatExceptionOfType(LockStorageAccessException.class)
+                .isThrownBy(() -> SHMLockManager.open(segment, 64))
+                .withMessageContaining("readable by others");
+        SHMLockManager.Options allow = SHMLockManager.Options.defaults().withAllowForeignOwner(true);
+        try (SHMLockManager accepted = SHMLockManager.open(segment, 64, allow)) {
+            assertThat(accepted.allocateLock().id()).isZero();
+        }
+    }
+
+    @Test
     void openOfSymbolicLinkShouldBeRefused() throws IOException {
         Path target = Files.createTempFile("interlock-target", ".tmp");
         try {
@@ -343,6 +364,18 @@ class SHMLockManagerFactoryTests {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> defaults.withMode(PosixFilePermissions.fromString("r--r--r--")))
                 .withMessageContaining("must let the owner read and write");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> defaults.withMode(PosixFilePermissions.fromString("rw-r--r--")))
+                .withMessage("Segment mode rw-r--r-- gives its group read without write, but any access is enough"
+                        + " to hold or block every lock (a read-only descriptor can take the file locks that decide"
+                        + " liveness) while not enough to use them: grant read and write to share the locks on"
+                        + " purpose (rw-rw----), or nothing (rw-------)");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> defaults.withMode(PosixFilePermissions.fromString("rw-rw--w-")))
+                .withMessageContaining("gives other users write without read");
+        assertThat(defaults.withMode(PosixFilePermissions.fromString("rw-rw----"))
+                        .mode())
+                .hasSize(4);
     }
 
     @Test
