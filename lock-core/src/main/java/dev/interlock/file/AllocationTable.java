@@ -37,6 +37,9 @@ final class AllocationTable implements AutoCloseable {
 
     private static final int EPOCH_OFFSET = 16;
 
+    /** The page size the page cache writes back in; no order holds between two pages. */
+    private static final long PAGE_BYTES = 4096;
+
     /** Bitmap words read per call while looking for a free ID: 4 KiB, 32,768 IDs. */
     private static final int SCAN_WORDS = 512;
 
@@ -89,7 +92,9 @@ final class AllocationTable implements AutoCloseable {
     synchronized int allocateLowestFree() {
         lock();
         try {
-            return allocateLowestFreeLocked();
+            int id = allocateLowestFreeLocked();
+            sync();
+            return id;
         } finally {
             unlock();
         }
@@ -133,6 +138,7 @@ final class AllocationTable implements AutoCloseable {
                 throw new LockAlreadyAllocatedException(id);
             }
             writeLong(wordOffset(id >>> 6), bits | (1L << id));
+            sync();
         } finally {
             unlock();
         }
@@ -157,9 +163,15 @@ final class AllocationTable implements AutoCloseable {
             CrashPoints.reached("free.name-unbound");
             if ((id >>> 6) < readLong(HINT_OFFSET)) {
                 writeLong(HINT_OFFSET, id >>> 6);
+                // Across a power loss the page cache keeps no order between pages: the lowered
+                // hint must be on disk before a cleared bit on another page can be.
+                if (wordOffset(id >>> 6) >= PAGE_BYTES) {
+                    sync();
+                }
             }
             CrashPoints.reached("free.hint-lowered");
             writeLong(wordOffset(id >>> 6), bits & ~(1L << id));
+            sync();
             CrashPoints.reached("free.bit-cleared");
         } finally {
             unlock();
@@ -177,10 +189,12 @@ final class AllocationTable implements AutoCloseable {
             rewriteNames(new byte[0]);
             CrashPoints.reached("freeAll.names-rewritten");
             writeLong(HINT_OFFSET, 0);
+            sync();
             CrashPoints.reached("freeAll.hint-reset");
             if (Libc.ftruncate(fd, HEADER_BYTES) != 0) {
                 throw LockDirectory.failure(Libc.errno(), file, "truncate", "write");
             }
+            sync();
             CrashPoints.reached("freeAll.truncated");
         } finally {
             unlock();
@@ -230,7 +244,9 @@ final class AllocationTable implements AutoCloseable {
                 return bound.getAsInt();
             }
             // The ID first, then the name: a crash in between leaks the ID, never binds a free one.
+            // The bit is flushed before the name is written, so that holds across a power loss.
             int id = allocateLowestFreeLocked();
+            sync();
             appendName(NameTable.bindRecord(id, name));
             return id;
         } finally {
@@ -314,6 +330,11 @@ final class AllocationTable implements AutoCloseable {
 
     private Path namesFile() {
         return directory.path().resolve(LockDirectory.NAMES_FILE);
+    }
+
+    /** Flushes the allocation file to disk (see {@link LockDirectory#sync}). */
+    private void sync() {
+        directory.sync(fd, LockDirectory.ALLOCATION_FILE);
     }
 
     private void lock() {

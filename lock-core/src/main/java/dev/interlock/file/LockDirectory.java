@@ -339,9 +339,13 @@ final class LockDirectory implements AutoCloseable {
                             + " file was written; open it with openOrCreate(dir) to finish it");
                 }
                 AllocationTable.initialize(this, fd);
+                sync(fd, ALLOCATION_FILE);
                 replaceFile(NAMES_FILE, new byte[0]);
-                // Published last: a directory with a format file is complete.
+                // Published last: a directory with a format file is complete. replaceFile makes it
+                // durable (file, then directory entry), and the parent's entry of this directory
+                // is synced too, so that a power loss never brings back an empty marker or none.
                 replaceFile(FORMAT_FILE, (MAGIC + "\nversion " + VERSION + "\n").getBytes(StandardCharsets.US_ASCII));
+                syncParent();
             } finally {
                 Libc.flock(fd, LOCK_UN);
             }
@@ -513,6 +517,7 @@ final class LockDirectory implements AutoCloseable {
             if (Libc.ftruncate(fd, offset + content.length) != 0) {
                 throw failure(Libc.errno(), path.resolve(name), "truncate", "write");
             }
+            sync(fd, name);
         } finally {
             Libc.close(fd);
         }
@@ -528,12 +533,51 @@ final class LockDirectory implements AutoCloseable {
         int fd = openFile(temp, O_WRONLY | O_CREAT | O_TRUNC);
         try {
             writeFully(fd, content, 0, path.resolve(temp));
+            // The content must be on disk before the rename is: otherwise a power loss can leave
+            // the new name pointing to an empty file.
+            sync(fd, temp);
         } finally {
             Libc.close(fd);
         }
         if (Libc.renameat(dirFd(), temp, dirFd(), name) != 0) {
             throw failure(Libc.errno(), path.resolve(name), "replace", "write");
         }
+        syncDirectory();
+    }
+
+    /**
+     * Flushes a file's data (and the size, which {@code fdatasync} includes) to disk; called
+     * before a change is acknowledged, or before a later step that depends on it.
+     */
+    void sync(int fd, String name) {
+        if (Libc.fdatasync(fd) != 0) {
+            throw failure(Libc.errno(), path.resolve(name), "flush to disk", "write");
+        }
+        CrashPoints.reached("sync:" + name);
+    }
+
+    /** Flushes the directory's entries (new and renamed files) to disk. */
+    synchronized void syncDirectory() {
+        if (Libc.fsync(dirFd()) != 0) {
+            throw failure(Libc.errno(), path, "flush the entries of", "read");
+        }
+        CrashPoints.reached("sync:directory");
+    }
+
+    /** Flushes the parent's entry of this directory to disk, once, after initialization. */
+    private void syncParent() {
+        int parent = Libc.openat(dirFd(), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+        if (parent < 0) {
+            throw failure(Libc.errno(), path.getParent(), "open", "read");
+        }
+        try {
+            if (Libc.fsync(parent) != 0) {
+                throw failure(Libc.errno(), path.getParent(), "flush the entries of", "read");
+            }
+        } finally {
+            Libc.close(parent);
+        }
+        CrashPoints.reached("sync:parent");
     }
 
     /** Takes the {@code flock} of {@code fd} exclusively, waiting as long as it takes (the holders' work is short). */

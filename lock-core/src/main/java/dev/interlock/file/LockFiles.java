@@ -326,6 +326,12 @@ final class LockFiles {
                                     + " the 8-byte fencing counter; another program wrote to it: remove the lock"
                                     + " directory when no process uses it, or restore the file");
                 }
+                if (read == 0) {
+                    // The first token of this file: its directory entry must be on disk before
+                    // the token is handed out, or a power loss could lose the file (with the
+                    // counter) and the same token be drawn again.
+                    files.directory.syncDirectory();
+                }
                 long next = (read == 0 ? 0 : bytes.getLong(0)) + 1;
                 bytes.putLong(0, next);
                 if (Libc.pwrite(fd, bytes.array(), Long.BYTES, 0) != Long.BYTES || Libc.fdatasync(fd) != 0) {

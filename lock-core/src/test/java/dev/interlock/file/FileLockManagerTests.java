@@ -38,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FileLockManagerTests extends LockManagerContractTests {
 
-    @TempDir
+    /** On tmpfs: several tests make thousands of allocation changes, each flushed to disk. */
+    @TempDir(factory = TmpfsTempDir.class)
     Path tempDir;
 
     @Override
