@@ -91,7 +91,23 @@ final class Allocator {
     /** Set by {@link #closeWhenIdle}: no new operation starts; guarded by {@link #gate}. */
     private boolean closing;
 
-    Allocator(ShmSegment segment, ShmLayout layout, LockWords words, String path, String owner) {
+    /** Turns a page-aligned range of the segment file into a hole; {@code false} if unsupported. */
+    interface HolePuncher {
+
+        /**
+         * Frees the pages of {@code [offset, offset + length)} in the segment file; they read as
+         * zero afterwards, in every process that maps them.
+         *
+         * @return whether the file system did it
+         */
+        boolean punch(long offset, long length);
+    }
+
+    private final HolePuncher holePuncher;
+
+    Allocator(
+            ShmSegment segment, ShmLayout layout, LockWords words, HolePuncher holePuncher, String path, String owner) {
+        this.holePuncher = holePuncher;
         this.segment = segment;
         this.layout = layout;
         this.words = words;
@@ -107,6 +123,7 @@ final class Allocator {
                 throw new LocksExhaustedException(layout.lockCount, HOW_TO_RAISE);
             }
             hook("allocate");
+            clearStaleName(id);
             markAllocated(id);
             return id;
         });
@@ -117,6 +134,7 @@ final class Allocator {
             if (isAllocated(id)) {
                 throw new LockAlreadyAllocatedException(id);
             }
+            clearStaleName(id);
             markAllocated(id);
             return null;
         });
@@ -187,6 +205,11 @@ final class Allocator {
      * @return the name, or empty when {@code id} has none or its name is changing right now
      */
     Optional<String> nameOf(int id) {
+        // A free ID has no name; its slot may still hold one left by a writer that died, which the
+        // next allocation of the ID clears (repair leaves free IDs alone).
+        if ((segment.longAcquire(bitmapOffset(id / Long.SIZE)) & (1L << id)) == 0) {
+            return Optional.empty();
+        }
         byte @Nullable [] bytes = readNameSlot(id);
         return bytes == null ? Optional.empty() : Optional.of(new String(bytes, StandardCharsets.UTF_8));
     }
@@ -252,46 +275,43 @@ final class Allocator {
     private void writeNameSlot(int id, byte @Nullable [] bytes) {
         int version = layout.recordOffset(id) + ShmLayout.NAME_VERSION_OFFSET;
         int slot = layout.nameSlotOffset(id);
-        int stable = segment.intPlain(version);
-        segment.intRelease(version, stable + 1);
+        int current = segment.intPlain(version);
+        // The next odd value: a version left odd by a writer that died (repair skips unallocated
+        // IDs, section 11) is healed here instead of being made even by this very write.
+        int odd = (current & 1) == 0 ? current + 1 : current + 2;
+        segment.intRelease(version, odd);
         // The odd version must be visible before any byte of the slot changes.
         VarHandle.storeStoreFence();
         if (bytes != null) {
             segment.bytesPlain(slot + ShmLayout.NAME_BYTES_OFFSET, bytes);
         }
         segment.intRelease(slot + ShmLayout.NAME_LENGTH_OFFSET, bytes == null ? 0 : bytes.length);
-        segment.intRelease(version, stable + 2);
+        segment.intRelease(version, odd + 1);
     }
 
     /**
      * Makes allocation state consistent after the allocator lock was taken over from a dead
-     * holder, which may have stopped between any two writes (section 11):
+     * holder, which may have stopped between any two writes (section 11), touching only what can
+     * be inconsistent, so that a recovery on a large segment costs memory in proportion to the
+     * allocated IDs, not to the lock count:
      *
      * <ol>
-     *   <li>A name version left odd is made even: the slot holds either the old or the new name,
-     *       because the length is written last, so readers may trust it again.
-     *   <li>A name slot whose ID is not allocated is cleared (bind died before setting the bit, or
-     *       free died after clearing it).
+     *   <li>For every allocated ID: a name version left odd is made even (the slot holds either
+     *       the old or the new name, because the length is written last), and a length out of
+     *       range is cleared.
+     *   <li>Free IDs are not read: a stale name or odd version left on one (a bind that died
+     *       before setting the bit, a free that died after clearing it) is invisible to readers,
+     *       who look at allocated IDs only, and is cleared when the ID is next allocated ({@link
+     *       #clearStaleName}, {@link #writeNameSlot}).
      *   <li>The summary and the count are recomputed from the bitmap.
-     *   <li>The index is rebuilt from the named, allocated IDs (bind died before inserting, or
-     *       free after removing).
+     *   <li>The index is emptied by punching a hole into the file (the pages are freed, not read)
+     *       and rebuilt from the named, allocated IDs.
      * </ol>
      *
      * Called while holding the allocator lock.
      */
     void repair() {
         hook("repair");
-        for (int id = 0; id < layout.lockCount; id++) {
-            int version = layout.recordOffset(id) + ShmLayout.NAME_VERSION_OFFSET;
-            int stable = segment.intPlain(version);
-            if ((stable & 1) != 0) {
-                segment.intRelease(version, stable + 1);
-            }
-            int length = segment.intPlain(layout.nameSlotOffset(id));
-            if (length != 0 && (!isAllocated(id) || length < 0 || length > ShmLayout.MAX_NAME_BYTES)) {
-                writeNameSlot(id, null);
-            }
-        }
         clearDerived();
         long count = 0;
         for (int word = 0; word < layout.bitmapWords; word++) {
@@ -302,13 +322,32 @@ final class Allocator {
             }
             for (; bits != 0; bits &= bits - 1) {
                 int id = word * Long.SIZE + Long.numberOfTrailingZeros(bits);
+                int version = layout.recordOffset(id) + ShmLayout.NAME_VERSION_OFFSET;
+                int stable = segment.intPlain(version);
+                if ((stable & 1) != 0) {
+                    segment.intRelease(version, stable + 1);
+                }
                 int length = segment.intPlain(layout.nameSlotOffset(id));
-                if (length > 0) {
+                if (length < 0 || length > ShmLayout.MAX_NAME_BYTES) {
+                    writeNameSlot(id, null);
+                } else if (length > 0) {
                     insert(new String(nameBytes(id, length), StandardCharsets.UTF_8).hashCode(), id);
                 }
             }
         }
         segment.longRelease(COUNT, count);
+    }
+
+    /**
+     * Clears what a dead writer may have left in the name slot of {@code id}, which is about to be
+     * allocated without a name: a name (a bind that died before setting the bit, a free that died
+     * after clearing it) or an odd version. Two reads when there is nothing to clear.
+     */
+    private void clearStaleName(int id) {
+        int version = segment.intPlain(layout.recordOffset(id) + ShmLayout.NAME_VERSION_OFFSET);
+        if ((version & 1) != 0 || segment.intPlain(layout.nameSlotOffset(id)) != 0) {
+            writeNameSlot(id, null);
+        }
     }
 
     /**
@@ -503,12 +542,35 @@ final class Allocator {
         for (int summary = 0; summary < layout.summaryWords; summary++) {
             segment.longPlain(layout.summaryOffset + summary * Long.BYTES, 0);
         }
-        for (int entry = 0; entry < layout.indexCapacity; entry++) {
-            if (segment.longPlain(entryOffset(entry)) != 0) {
-                segment.longPlain(entryOffset(entry), 0);
+        zeroIndex();
+        segment.longRelease(COUNT, 0);
+    }
+
+    /**
+     * Empties the name index without reading it: the whole pages of the region become a hole in
+     * the file (freed memory that reads as zero in every process), and only the partial pages at
+     * its ends are written. Falls back to clearing non-zero entries one by one if the file system
+     * cannot punch holes.
+     */
+    private void zeroIndex() {
+        int start = layout.indexOffset;
+        int end = start + layout.indexCapacity * Long.BYTES;
+        int firstPage = (start + ShmLayout.PAGE_LENGTH - 1) / ShmLayout.PAGE_LENGTH * ShmLayout.PAGE_LENGTH;
+        int lastPage = end / ShmLayout.PAGE_LENGTH * ShmLayout.PAGE_LENGTH;
+        if (firstPage < lastPage && holePuncher.punch(firstPage, lastPage - firstPage)) {
+            zeroEntries(start, firstPage);
+            zeroEntries(lastPage, end);
+        } else {
+            zeroEntries(start, end);
+        }
+    }
+
+    private void zeroEntries(int from, int to) {
+        for (int offset = from; offset < to; offset += Long.BYTES) {
+            if (segment.longPlain(offset) != 0) {
+                segment.longPlain(offset, 0);
             }
         }
-        segment.longRelease(COUNT, 0);
     }
 
     private int bitmapOffset(int word) {

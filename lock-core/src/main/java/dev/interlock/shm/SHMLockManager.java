@@ -87,7 +87,7 @@ public final class SHMLockManager extends AbstractManager {
         this.listener = options.recoveryListener();
         this.words =
                 new LockWords(segment, session, layout.lockCount, options.recoveryTimeout(), this::recovered, this);
-        this.allocator = new Allocator(segment, layout, words, path, toString());
+        this.allocator = new Allocator(segment, layout, words, session::punchHole, path, toString());
         CoarseClock.acquire();
     }
 
