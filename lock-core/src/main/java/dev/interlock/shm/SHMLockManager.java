@@ -229,15 +229,30 @@ public final class SHMLockManager extends AbstractManager {
 
     private static int checkArguments(String path, int numLocks, Options options) {
         Objects.requireNonNull(options, "options");
-        String os = System.getProperty("os.name", "unknown");
+        checkPlatform(System.getProperty("os.name", "unknown"), System.getProperty("os.arch", "unknown"));
+        SegmentFiles.fileOf(path);
+        return ShmLayout.roundedLockCount(numLocks);
+    }
+
+    /**
+     * Fails unless this is Linux on x86-64 or AArch64, before any storage is touched: the futex
+     * system call number, the {@code struct flock} layout and the {@code open} flags are known
+     * only there, and failing later would leave a created segment behind.
+     */
+    static void checkPlatform(String os, String arch) {
         if (!os.startsWith("Linux")) {
             throw new UnsupportedOperationException("The shared-memory lock backend needs Linux (futex,"
                     + " open-file-description locks, /dev/shm), but this is " + os
                     + ". The file backend needs Linux too, so here only the single-process InMemoryManager"
                     + " (interlock.backend=memory) is available: run the processes that must coordinate on Linux");
         }
-        SegmentFiles.fileOf(path);
-        return ShmLayout.roundedLockCount(numLocks);
+        if (!arch.equals("amd64") && !arch.equals("x86_64") && !arch.equals("aarch64")) {
+            throw new UnsupportedOperationException("The shared-memory lock backend supports Linux on x86-64"
+                    + " (amd64) and AArch64, but this is Linux on " + arch + ", where its system call numbers and"
+                    + " structure layouts are not known; the file backend has the same limit, so use the"
+                    + " single-process InMemoryManager (interlock.backend=memory) here, or run on x86-64 or"
+                    + " AArch64");
+        }
     }
 
     private static SHMLockManager attach(String path, int lockCount, Options options) {
@@ -406,6 +421,12 @@ public final class SHMLockManager extends AbstractManager {
      */
     public static final class Options {
 
+        /** Shortest recovery timeout: a waiter makes one {@code F_OFD_GETLK} per quarter of it. */
+        static final Duration MIN_RECOVERY_TIMEOUT = Duration.ofMillis(10);
+
+        /** Longest recovery timeout: far below what overflows a long of nanoseconds. */
+        static final Duration MAX_RECOVERY_TIMEOUT = Duration.ofDays(365);
+
         private static final Options DEFAULTS = new Options(
                 PosixFilePermissions.fromString("rw-------"), Duration.ofMillis(250), false, RecoveryListener.NONE);
 
@@ -481,14 +502,25 @@ public final class SHMLockManager extends AbstractManager {
          * notice that the holder died and take the lock over. Waiters check the holder a few
          * times per timeout, with one system call each.
          *
-         * @param bound a positive duration
+         * @param bound 10 ms to 365 days
          * @return the copy
-         * @throws IllegalArgumentException if {@code bound} is zero or negative
+         * @throws IllegalArgumentException if {@code bound} is outside that range
          */
         public Options withRecoveryTimeout(Duration bound) {
             if (bound.isZero() || bound.isNegative()) {
                 throw new IllegalArgumentException(
                         "Recovery timeout must be positive, but was " + bound + "; the default is 250 ms");
+            }
+            if (bound.compareTo(MIN_RECOVERY_TIMEOUT) < 0) {
+                throw new IllegalArgumentException("Recovery timeout " + bound + " is below the minimum of "
+                        + MIN_RECOVERY_TIMEOUT.toMillis() + " ms: waiters check the holder every quarter of it with"
+                        + " a system call, so a shorter one only burns CPU; use at least "
+                        + MIN_RECOVERY_TIMEOUT.toMillis() + " ms (the default is 250 ms)");
+            }
+            if (bound.compareTo(MAX_RECOVERY_TIMEOUT) > 0) {
+                throw new IllegalArgumentException("Recovery timeout " + bound + " is above the maximum of "
+                        + MAX_RECOVERY_TIMEOUT.toDays() + " days (it must fit in a long of nanoseconds, and a dead"
+                        + " holder's lock would stay wedged that long); use a shorter one (the default is 250 ms)");
             }
             return new Options(mode, bound, allowForeignOwner, recoveryListener);
         }

@@ -362,6 +362,16 @@ class SHMLockManagerFactoryTests {
                 .isThrownBy(() -> defaults.withRecoveryTimeout(Duration.ZERO))
                 .withMessage("Recovery timeout must be positive, but was PT0S; the default is 250 ms");
         assertThatIllegalArgumentException()
+                .isThrownBy(() -> defaults.withRecoveryTimeout(Duration.ofNanos(1)))
+                .withMessage("Recovery timeout PT0.000000001S is below the minimum of 10 ms: waiters check the"
+                        + " holder every quarter of it with a system call, so a shorter one only burns CPU; use at"
+                        + " least 10 ms (the default is 250 ms)");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> defaults.withRecoveryTimeout(Duration.ofSeconds(Long.MAX_VALUE)))
+                .withMessageContaining("is above the maximum of 365 days (it must fit in a long of nanoseconds");
+        assertThat(defaults.withRecoveryTimeout(Duration.ofMillis(10)).recoveryTimeout())
+                .isEqualTo(Duration.ofMillis(10));
+        assertThatIllegalArgumentException()
                 .isThrownBy(() -> defaults.withMode(PosixFilePermissions.fromString("r--r--r--")))
                 .withMessageContaining("must let the owner read and write");
         assertThatIllegalArgumentException()
@@ -376,6 +386,19 @@ class SHMLockManagerFactoryTests {
         assertThat(defaults.withMode(PosixFilePermissions.fromString("rw-rw----"))
                         .mode())
                 .hasSize(4);
+    }
+
+    @Test
+    void platformOtherThanLinuxOnX8664OrAarch64ShouldBeRefusedBeforeAnyStorageIsTouched() {
+        SHMLockManager.checkPlatform("Linux", "amd64");
+        SHMLockManager.checkPlatform("Linux", "aarch64");
+        assertThatExceptionOfType(UnsupportedOperationException.class)
+                .isThrownBy(() -> SHMLockManager.checkPlatform("Linux", "riscv64"))
+                .withMessageStartingWith("The shared-memory lock backend supports Linux on x86-64 (amd64) and"
+                        + " AArch64, but this is Linux on riscv64");
+        assertThatExceptionOfType(UnsupportedOperationException.class)
+                .isThrownBy(() -> SHMLockManager.checkPlatform("Mac OS X", "aarch64"))
+                .withMessageContaining("needs Linux");
     }
 
     @Test
