@@ -39,6 +39,7 @@ import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
@@ -93,7 +94,14 @@ final class LockDirectory implements AutoCloseable {
     private final int dirFd;
 
     /**
-     * Set by {@link #close()}; every use of the descriptor checks it under this object's monitor,
+     * Serializes this manager's threads around the descriptors (a {@code ReentrantLock}, not a
+     * monitor: holders block in {@code flock}, {@code openat} and {@code fdatasync}, and threads
+     * waiting for a monitor pin their carrier on JDK 21 to 23 when they are virtual).
+     */
+    private final ReentrantLock mutex = new ReentrantLock();
+
+    /**
+     * Set by {@link #close()}; every use of the descriptor checks it under {@link #mutex},
      * so a racing call can never use the number after it was closed and reused for another file.
      */
     private boolean closed;
@@ -428,40 +436,52 @@ final class LockDirectory implements AutoCloseable {
      *
      * @return the descriptor
      */
-    synchronized int openLockFile(int id) {
-        String name = lockFileName(id);
-        while (true) {
-            int fd = Libc.openat(dirFd(), name, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
-            if (fd >= 0) {
-                return fd;
+    int openLockFile(int id) {
+        mutex.lock();
+        try {
+            String name = lockFileName(id);
+            while (true) {
+                int fd = Libc.openat(dirFd(), name, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+                if (fd >= 0) {
+                    return fd;
+                }
+                int errno = Libc.errno();
+                if (errno != ENOENT) {
+                    throw failure(errno, path.resolve(name), "open lock file", "read and write");
+                }
+                fd = Libc.openat(
+                        dirFd(), name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, options.fileModeBits());
+                if (fd >= 0) {
+                    setMode(fd, name);
+                    return fd;
+                }
+                errno = Libc.errno();
+                if (errno != EEXIST) {
+                    throw failure(errno, path.resolve(name), "create lock file", "write");
+                }
+                // Another process created it between our two calls: open it as it is.
             }
-            int errno = Libc.errno();
-            if (errno != ENOENT) {
-                throw failure(errno, path.resolve(name), "open lock file", "read and write");
-            }
-            fd = Libc.openat(dirFd(), name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, options.fileModeBits());
-            if (fd >= 0) {
-                setMode(fd, name);
-                return fd;
-            }
-            errno = Libc.errno();
-            if (errno != EEXIST) {
-                throw failure(errno, path.resolve(name), "create lock file", "write");
-            }
-            // Another process created it between our two calls: open it as it is.
+        } finally {
+            mutex.unlock();
         }
     }
 
     /** Opens a file of the directory with {@code O_NOFOLLOW | O_CLOEXEC} and the configured mode. */
-    synchronized int openFile(String name, int flags) {
-        int fd = Libc.openat(dirFd(), name, flags | O_NOFOLLOW | O_CLOEXEC, options.fileModeBits());
-        if (fd < 0) {
-            throw failure(Libc.errno(), path.resolve(name), "open", (flags & O_RDWR) != 0 ? "read and write" : "read");
+    int openFile(String name, int flags) {
+        mutex.lock();
+        try {
+            int fd = Libc.openat(dirFd(), name, flags | O_NOFOLLOW | O_CLOEXEC, options.fileModeBits());
+            if (fd < 0) {
+                throw failure(
+                        Libc.errno(), path.resolve(name), "open", (flags & O_RDWR) != 0 ? "read and write" : "read");
+            }
+            if ((flags & O_CREAT) != 0) {
+                setMode(fd, name);
+            }
+            return fd;
+        } finally {
+            mutex.unlock();
         }
-        if ((flags & O_CREAT) != 0) {
-            setMode(fd, name);
-        }
-        return fd;
     }
 
     /** Sets a new file's mode explicitly: the mode passed to {@code open} is narrowed by the umask. */
@@ -478,31 +498,36 @@ final class LockDirectory implements AutoCloseable {
      *
      * @return the bytes, or null if the file does not exist
      */
-    synchronized byte @Nullable [] readFile(String name, long offset) {
-        int fd = Libc.openat(dirFd(), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
-        if (fd < 0) {
-            int errno = Libc.errno();
-            if (errno == ENOENT) {
-                return null;
-            }
-            throw failure(errno, path.resolve(name), "open", "read");
-        }
+    byte @Nullable [] readFile(String name, long offset) {
+        mutex.lock();
         try {
-            long size = Libc.lseek(fd, 0, SEEK_END);
-            if (size < 0) {
-                throw failure(Libc.errno(), path.resolve(name), "read", "read");
+            int fd = Libc.openat(dirFd(), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+            if (fd < 0) {
+                int errno = Libc.errno();
+                if (errno == ENOENT) {
+                    return null;
+                }
+                throw failure(errno, path.resolve(name), "open", "read");
             }
-            if (size - offset > Integer.MAX_VALUE - 8) {
-                throw new LockStorageException(
-                        path.resolve(name).toString(),
-                        "Cannot read " + path.resolve(name) + ": it has grown to " + size + " bytes, more than"
-                                + " Interlock ever writes; it is not Interlock's or corrupt, restore or remove it");
+            try {
+                long size = Libc.lseek(fd, 0, SEEK_END);
+                if (size < 0) {
+                    throw failure(Libc.errno(), path.resolve(name), "read", "read");
+                }
+                if (size - offset > Integer.MAX_VALUE - 8) {
+                    throw new LockStorageException(
+                            path.resolve(name).toString(),
+                            "Cannot read " + path.resolve(name) + ": it has grown to " + size + " bytes, more than"
+                                    + " Interlock ever writes; it is not Interlock's or corrupt, restore or remove it");
+                }
+                byte[] content = new byte[(int) Math.max(0, size - offset)];
+                readFully(fd, content, offset, path.resolve(name));
+                return content;
+            } finally {
+                Libc.close(fd);
             }
-            byte[] content = new byte[(int) Math.max(0, size - offset)];
-            readFully(fd, content, offset, path.resolve(name));
-            return content;
         } finally {
-            Libc.close(fd);
+            mutex.unlock();
         }
     }
 
@@ -510,16 +535,21 @@ final class LockDirectory implements AutoCloseable {
      * Writes {@code content} at {@code offset} of an existing file and cuts the file off after it,
      * dropping whatever a crashed writer left beyond. Callers hold the directory lock.
      */
-    synchronized void writeAndTruncate(String name, byte[] content, long offset) {
-        int fd = openFile(name, O_WRONLY);
+    void writeAndTruncate(String name, byte[] content, long offset) {
+        mutex.lock();
         try {
-            writeFully(fd, content, offset, path.resolve(name));
-            if (Libc.ftruncate(fd, offset + content.length) != 0) {
-                throw failure(Libc.errno(), path.resolve(name), "truncate", "write");
+            int fd = openFile(name, O_WRONLY);
+            try {
+                writeFully(fd, content, offset, path.resolve(name));
+                if (Libc.ftruncate(fd, offset + content.length) != 0) {
+                    throw failure(Libc.errno(), path.resolve(name), "truncate", "write");
+                }
+                sync(fd, name);
+            } finally {
+                Libc.close(fd);
             }
-            sync(fd, name);
         } finally {
-            Libc.close(fd);
+            mutex.unlock();
         }
     }
 
@@ -528,21 +558,26 @@ final class LockDirectory implements AutoCloseable {
      * old one), so a reader sees the old or the new content, never a mix. Callers hold the
      * directory lock, which also keeps the temporary name private to them.
      */
-    synchronized void replaceFile(String name, byte[] content) {
-        String temp = name + TEMP_SUFFIX;
-        int fd = openFile(temp, O_WRONLY | O_CREAT | O_TRUNC);
+    void replaceFile(String name, byte[] content) {
+        mutex.lock();
         try {
-            writeFully(fd, content, 0, path.resolve(temp));
-            // The content must be on disk before the rename is: otherwise a power loss can leave
-            // the new name pointing to an empty file.
-            sync(fd, temp);
+            String temp = name + TEMP_SUFFIX;
+            int fd = openFile(temp, O_WRONLY | O_CREAT | O_TRUNC);
+            try {
+                writeFully(fd, content, 0, path.resolve(temp));
+                // The content must be on disk before the rename is: otherwise a power loss can leave
+                // the new name pointing to an empty file.
+                sync(fd, temp);
+            } finally {
+                Libc.close(fd);
+            }
+            if (Libc.renameat(dirFd(), temp, dirFd(), name) != 0) {
+                throw failure(Libc.errno(), path.resolve(name), "replace", "write");
+            }
+            syncDirectory();
         } finally {
-            Libc.close(fd);
+            mutex.unlock();
         }
-        if (Libc.renameat(dirFd(), temp, dirFd(), name) != 0) {
-            throw failure(Libc.errno(), path.resolve(name), "replace", "write");
-        }
-        syncDirectory();
     }
 
     /**
@@ -557,11 +592,16 @@ final class LockDirectory implements AutoCloseable {
     }
 
     /** Flushes the directory's entries (new and renamed files) to disk. */
-    synchronized void syncDirectory() {
-        if (Libc.fsync(dirFd()) != 0) {
-            throw failure(Libc.errno(), path, "flush the entries of", "read");
+    void syncDirectory() {
+        mutex.lock();
+        try {
+            if (Libc.fsync(dirFd()) != 0) {
+                throw failure(Libc.errno(), path, "flush the entries of", "read");
+            }
+            CrashPoints.reached("sync:directory");
+        } finally {
+            mutex.unlock();
         }
-        CrashPoints.reached("sync:directory");
     }
 
     /** Flushes the parent's entry of this directory to disk, once, after initialization. */
@@ -674,10 +714,15 @@ final class LockDirectory implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        if (!closed) {
-            closed = true;
-            Libc.close(dirFd);
+    public void close() {
+        mutex.lock();
+        try {
+            if (!closed) {
+                closed = true;
+                Libc.close(dirFd);
+            }
+        } finally {
+            mutex.unlock();
         }
     }
 

@@ -19,6 +19,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The open lock files of one manager: a descriptor for every lock that is held, waited for or
@@ -210,8 +211,10 @@ final class LockFiles {
          */
         long holdStamp;
 
-        /** The current hold's fencing token, or 0 until asked for; drawn under {@code this}. */
+        /** The current hold's fencing token, or 0 until asked for; drawn under {@link #tokenLock}. */
         private long token;
+
+        private final ReentrantLock tokenLock = new ReentrantLock();
 
         LockFile(LockFiles files, int id, int fd) {
             this.files = files;
@@ -311,7 +314,17 @@ final class LockFiles {
          * flushed to disk before the token is handed out, so a token is never handed out twice,
          * even across a power loss.
          */
-        synchronized long token() {
+        long token() {
+            // A ReentrantLock, not a monitor: drawing blocks in pread, pwrite and fdatasync.
+            tokenLock.lock();
+            try {
+                return drawToken();
+            } finally {
+                tokenLock.unlock();
+            }
+        }
+
+        private long drawToken() {
             if (token == 0) {
                 Path file = files.directory.path().resolve(LockDirectory.lockFileName(id));
                 ByteBuffer bytes = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
