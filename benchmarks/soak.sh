@@ -20,6 +20,11 @@ jar=benchmarks/target/benchmarks.jar
 if [[ -z "${SKIP_BUILD:-}" ]]; then
   ./mvnw -B -q -pl benchmarks -am package -DskipTests
 fi
+# Run from a copy of the jar, so that a build during the soak cannot change the workers' classes.
+copy=$(mktemp -d /tmp/interlock-soak-XXXXXX)
+trap 'rm -rf "$copy"' EXIT
+cp "$jar" "$copy/benchmarks.jar"
+jar="$copy/benchmarks.jar"
 echo "== soak: $trials trials per backend ($backends), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 status=0
 lines=()
