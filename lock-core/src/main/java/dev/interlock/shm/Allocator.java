@@ -146,7 +146,8 @@ final class Allocator {
                 throw new LockNotAllocatedException(id);
             }
             int nameLength = segment.intPlain(layout.nameSlotOffset(id));
-            if (nameLength > 0) {
+            // A length out of range was written by someone else: there is no name to unindex.
+            if (nameLength > 0 && nameLength <= ShmLayout.MAX_NAME_BYTES) {
                 byte[] bytes = nameBytes(id, nameLength);
                 int entry = find(new String(bytes, StandardCharsets.UTF_8).hashCode(), bytes);
                 if (entry >= 0) {
@@ -505,6 +506,14 @@ final class Allocator {
                     return -1;
                 }
                 long bits = segment.longPlain(bitmapOffset(word));
+                if (bits == -1L) {
+                    // The summary says "not full" but the word is full: the summary was damaged
+                    // (it is derived). Correct it and look further, rather than hand out an ID of
+                    // the next word that may be allocated already.
+                    setSummaryBit(word, true);
+                    summary--;
+                    continue;
+                }
                 return word * Long.SIZE + Long.numberOfTrailingZeros(~bits);
             }
         }
@@ -579,25 +588,42 @@ final class Allocator {
 
     // --- Name index: open addressing with linear probing, entries (hash << 32 | id + 1) ------
 
+    /**
+     * Finds the entry of the name {@code bytes}. Entries whose ID is out of range (written by
+     * someone else) never match; a probe that finds no empty entry in the whole index ends too.
+     */
     private int find(int hash, byte[] bytes) {
-        for (int entry = home(hash); ; entry = (entry + 1) & indexMask) {
+        int entry = home(hash);
+        for (int probes = 0; probes < layout.indexCapacity; probes++, entry = (entry + 1) & indexMask) {
             long value = segment.longPlain(entryOffset(entry));
             if (value == 0) {
                 return -1;
             }
-            if ((int) (value >>> 32) == hash) {
-                int id = idOf(value);
+            int id = idOf(value);
+            if ((int) (value >>> 32) == hash && id >= 0 && id < layout.lockCount && isAllocated(id)) {
                 int length = segment.intPlain(layout.nameSlotOffset(id));
                 if (length == bytes.length && Arrays.equals(nameBytes(id, length), bytes)) {
                     return entry;
                 }
             }
         }
+        return -1;
     }
 
     private void insert(int hash, int id) {
         int entry = home(hash);
-        while (segment.longPlain(entryOffset(entry)) != 0) {
+        for (int probes = 0; segment.longPlain(entryOffset(entry)) != 0; probes++) {
+            if (probes == layout.indexCapacity) {
+                // At most lockCount of 4 x lockCount entries are ever in use: a full index was
+                // filled by someone else.
+                throw new LockStorageException(
+                        path,
+                        "The name index of shared-memory segment " + path + " has no free entry among its "
+                                + layout.indexCapacity + ", although at most " + layout.lockCount
+                                + " names can be bound: another program wrote into the segment; when no process"
+                                + " uses it, remove it with SHMLockManager.unlink(\"" + path + "\") and create it"
+                                + " again");
+            }
             entry = (entry + 1) & indexMask;
         }
         segment.longPlain(entryOffset(entry), (long) hash << 32 | (id + 1));
@@ -606,7 +632,8 @@ final class Allocator {
     /** Removes an entry by shifting later entries of the probe sequence back: no tombstones. */
     private void removeEntry(int hole) {
         int next = hole;
-        while (true) {
+        // Bounded: an index without an empty entry (filled by someone else) must not hang us.
+        for (int probes = 1; probes < layout.indexCapacity; probes++) {
             next = (next + 1) & indexMask;
             long value = segment.longPlain(entryOffset(next));
             if (value == 0) {

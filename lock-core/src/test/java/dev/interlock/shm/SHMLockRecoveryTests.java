@@ -267,6 +267,32 @@ class SHMLockRecoveryTests {
     }
 
     @Test
+    void damagedDerivedStateShouldNeverHandOutAnAllocatedIdOrFailWithAnIndexError() throws Exception {
+        for (int i = 0; i < 64; i++) {
+            manager.allocateLock();
+        }
+        // Another program cleared the summary bit of the full word 0 and wrote garbage into the
+        // name length of allocated ID 5 and into every index entry.
+        TestSegments.writeLong(segment, layout.summaryOffset, 0);
+        TestSegments.writeInt(segment, layout.nameSlotOffset(5), Integer.MAX_VALUE);
+        for (int entry = 0; entry < layout.indexCapacity; entry++) {
+            TestSegments.writeLong(segment, layout.indexOffset + entry * Long.BYTES, 0x7FFF_FFFF_7FFF_FFFFL);
+        }
+        // Without the checks: ID 64 (beyond the bitmap, written into the summary) handed out, an
+        // IndexOutOfBoundsException on free, a hang on bind.
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(manager::allocateLock))
+                .isInstanceOf(dev.interlock.LocksExhaustedException.class);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(
+                        () -> manager.retrieveLock(5).free()))
+                .isNull();
+        Future<Throwable> bind =
+                executor.submit(() -> org.assertj.core.api.Assertions.catchThrowable(() -> manager.namedLock("fresh")));
+        assertThat(bind.get(10, TimeUnit.SECONDS))
+                .isInstanceOf(dev.interlock.LockStorageException.class)
+                .hasMessageContaining("has no free entry among its 256");
+    }
+
+    @Test
     void allocationAfterCloseBeganShouldBeRefused() {
         SHMLockManager closed = SHMLockManager.open(segment, 64, options());
         closed.close();
