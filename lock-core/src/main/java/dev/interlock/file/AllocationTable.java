@@ -119,7 +119,13 @@ final class AllocationTable implements AutoCloseable {
      * finishes in the first.
      */
     private int allocateLowestFreeLocked() {
-        long word = Math.max(0, readLong(HINT_OFFSET));
+        long word = readLong(HINT_OFFSET);
+        long end = Libc.lseek(fd, 0, Libc.SEEK_END);
+        if (word < 0 || end < 0 || word > (end - HEADER_BYTES) / Long.BYTES) {
+            // Beyond the bitmap: written by someone else (allocation never puts it there). Start
+            // at word 0, which is always safe, instead of skipping free IDs.
+            word = 0;
+        }
         ByteBuffer chunk = ByteBuffer.allocate(SCAN_WORDS * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         while (word < MAX_WORDS) {
             LockDirectory.readFully(fd, chunk.array(), wordOffset(word), file);

@@ -71,6 +71,25 @@ class AllocationCrashOrderingTests {
         }
     }
 
+    @Test
+    void hintBeyondTheBitmapShouldBeIgnoredNotSkipFreeIds() throws IOException {
+        Path directory = tempDir.resolve("damaged-hint");
+        prepare(directory);
+        try (FileChannel allocation =
+                FileChannel.open(directory.resolve(LockDirectory.ALLOCATION_FILE), StandardOpenOption.WRITE)) {
+            allocation.write(
+                    ByteBuffer.allocate(Long.BYTES)
+                            .order(ByteOrder.LITTLE_ENDIAN)
+                            .putLong(0, 1L << 40),
+                    0);
+        }
+        try (FileLockManager manager = FileLockManager.open(directory)) {
+            assertThat(manager.allocateLock().id())
+                    .as("without the check: LocksExhaustedException, every ID up to Integer.MAX_VALUE in use")
+                    .isEqualTo(130);
+        }
+    }
+
     /**
      * IDs 0 to 129 allocated (three bitmap words, the hint at word 2), ID 0 named "zero": freeing
      * ID 0 must lower the hint, and freeing everything must reset it.
