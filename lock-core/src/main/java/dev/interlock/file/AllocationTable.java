@@ -12,13 +12,14 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.OptionalInt;
 import java.util.SortedMap;
+import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The allocation state of a lock directory: which IDs are allocated (a bitmap in the {@code
  * allocation} file) and which names are bound to them (the {@code names} file). Every change and
  * every read that decides something happens under the directory lock, an exclusive {@code flock}
- * on the allocation file (plus this object's monitor, because threads of one manager share one
+ * on the allocation file (plus this object's {@code mutex}, because threads of one manager share one
  * descriptor and an {@code flock} does not exclude its own descriptor).
  *
  * <p>The lock files themselves are not touched here: allocation state is kept apart from them,
@@ -37,6 +38,9 @@ final class AllocationTable implements AutoCloseable {
 
     private static final int EPOCH_OFFSET = 16;
 
+    /** The page size the page cache writes back in; no order holds between two pages. */
+    private static final long PAGE_BYTES = 4096;
+
     /** Bitmap words read per call while looking for a free ID: 4 KiB, 32,768 IDs. */
     private static final int SCAN_WORDS = 512;
 
@@ -53,6 +57,13 @@ final class AllocationTable implements AutoCloseable {
     private final String owner;
 
     private final int fd;
+
+    /**
+     * Serializes this manager's threads around the descriptors (a {@code ReentrantLock}, not a
+     * monitor: holders block in {@code flock}, {@code openat} and {@code fdatasync}, and threads
+     * waiting for a monitor pin their carrier on JDK 21 to 23 when they are virtual).
+     */
+    private final ReentrantLock mutex = new ReentrantLock();
 
     /** The name table as last read under the directory lock, tagged with its generation. */
     private final NameTable names;
@@ -86,12 +97,19 @@ final class AllocationTable implements AutoCloseable {
     }
 
     /** Allocates the lowest free ID. */
-    synchronized int allocateLowestFree() {
-        lock();
+    int allocateLowestFree() {
+        mutex.lock();
         try {
-            return allocateLowestFreeLocked();
+            lock();
+            try {
+                int id = allocateLowestFreeLocked();
+                sync();
+                return id;
+            } finally {
+                unlock();
+            }
         } finally {
-            unlock();
+            mutex.unlock();
         }
     }
 
@@ -101,7 +119,13 @@ final class AllocationTable implements AutoCloseable {
      * finishes in the first.
      */
     private int allocateLowestFreeLocked() {
-        long word = Math.max(0, readLong(HINT_OFFSET));
+        long word = readLong(HINT_OFFSET);
+        long end = Libc.lseek(fd, 0, Libc.SEEK_END);
+        if (word < 0 || end < 0 || word > (end - HEADER_BYTES) / Long.BYTES) {
+            // Beyond the bitmap: written by someone else (allocation never puts it there). Start
+            // at word 0, which is always safe, instead of skipping free IDs.
+            word = 0;
+        }
         ByteBuffer chunk = ByteBuffer.allocate(SCAN_WORDS * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         while (word < MAX_WORDS) {
             LockDirectory.readFully(fd, chunk.array(), wordOffset(word), file);
@@ -113,6 +137,8 @@ final class AllocationTable implements AutoCloseable {
                         break;
                     }
                     writeLong(wordOffset(word + i), bits | (1L << id));
+                    CrashPoints.reached("allocate.bit-set");
+                    // The hint only after the bit: a crash in between leaves it lower, which is safe.
                     writeLong(HINT_OFFSET, word + i);
                     return (int) id;
                 }
@@ -123,72 +149,116 @@ final class AllocationTable implements AutoCloseable {
     }
 
     /** Allocates {@code id}, failing if it is allocated. */
-    synchronized void allocate(int id) {
-        lock();
+    void allocate(int id) {
+        mutex.lock();
         try {
-            long bits = readLong(wordOffset(id >>> 6));
-            if ((bits & (1L << id)) != 0) {
-                throw new LockAlreadyAllocatedException(id);
+            lock();
+            try {
+                long bits = readLong(wordOffset(id >>> 6));
+                if ((bits & (1L << id)) != 0) {
+                    throw new LockAlreadyAllocatedException(id);
+                }
+                writeLong(wordOffset(id >>> 6), bits | (1L << id));
+                sync();
+            } finally {
+                unlock();
             }
-            writeLong(wordOffset(id >>> 6), bits | (1L << id));
         } finally {
-            unlock();
+            mutex.unlock();
         }
     }
 
-    /** Frees {@code id} and the name bound to it: the name first, so a crash in between leaks the ID, never a name. */
-    synchronized void deallocate(int id) {
-        lock();
+    /**
+     * Frees {@code id} and the name bound to it, in an order of which every prefix is safe: the
+     * name first (a crash after it leaks the ID, never leaves a name on a free ID), then the hint
+     * is lowered (a low hint is always safe: the search only starts earlier), and the bit is
+     * cleared last (before it, the ID simply stays allocated).
+     */
+    void deallocate(int id) {
+        mutex.lock();
         try {
-            long bits = readLong(wordOffset(id >>> 6));
-            if ((bits & (1L << id)) == 0) {
-                throw new LockNotAllocatedException(id);
-            }
-            if (currentNames().nameOf(id) != null) {
-                appendName(NameTable.unbindRecord(id));
-            }
-            writeLong(wordOffset(id >>> 6), bits & ~(1L << id));
-            if ((id >>> 6) < readLong(HINT_OFFSET)) {
-                writeLong(HINT_OFFSET, id >>> 6);
+            lock();
+            try {
+                long bits = readLong(wordOffset(id >>> 6));
+                if ((bits & (1L << id)) == 0) {
+                    throw new LockNotAllocatedException(id);
+                }
+                if (currentNames().nameOf(id) != null) {
+                    appendName(NameTable.unbindRecord(id));
+                }
+                CrashPoints.reached("free.name-unbound");
+                if ((id >>> 6) < readLong(HINT_OFFSET)) {
+                    writeLong(HINT_OFFSET, id >>> 6);
+                    // Across a power loss the page cache keeps no order between pages: the lowered
+                    // hint must be on disk before a cleared bit on another page can be.
+                    if (wordOffset(id >>> 6) >= PAGE_BYTES) {
+                        sync();
+                    }
+                }
+                CrashPoints.reached("free.hint-lowered");
+                writeLong(wordOffset(id >>> 6), bits & ~(1L << id));
+                sync();
+                CrashPoints.reached("free.bit-cleared");
+            } finally {
+                unlock();
             }
         } finally {
-            unlock();
+            mutex.unlock();
         }
     }
 
-    /** Frees every ID and forgets every name. */
-    synchronized void deallocateAll() {
-        lock();
+    /**
+     * Frees every ID and forgets every name: names first, then the hint goes to 0 (always safe),
+     * and the bitmap is cut off last, so that a crash after any step leaves no name on a free ID
+     * and no free ID below the hint.
+     */
+    void deallocateAll() {
+        mutex.lock();
         try {
-            rewriteNames(new byte[0]);
-            if (Libc.ftruncate(fd, HEADER_BYTES) != 0) {
-                throw LockDirectory.failure(Libc.errno(), file, "truncate", "write");
+            lock();
+            try {
+                rewriteNames(new byte[0]);
+                CrashPoints.reached("freeAll.names-rewritten");
+                writeLong(HINT_OFFSET, 0);
+                sync();
+                CrashPoints.reached("freeAll.hint-reset");
+                if (Libc.ftruncate(fd, HEADER_BYTES) != 0) {
+                    throw LockDirectory.failure(Libc.errno(), file, "truncate", "write");
+                }
+                sync();
+                CrashPoints.reached("freeAll.truncated");
+            } finally {
+                unlock();
             }
-            writeLong(HINT_OFFSET, 0);
         } finally {
-            unlock();
+            mutex.unlock();
         }
     }
 
     /** Counts the allocated IDs: a population count over the bitmap, 8 bytes per 64 IDs. */
-    synchronized int countAllocated() {
-        lock();
+    int countAllocated() {
+        mutex.lock();
         try {
-            long end = Libc.lseek(fd, 0, Libc.SEEK_END);
-            if (end < 0) {
-                throw LockDirectory.failure(Libc.errno(), file, "read", "read");
-            }
-            ByteBuffer chunk = ByteBuffer.allocate(COUNT_WORDS * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            int count = 0;
-            for (long offset = HEADER_BYTES; offset < end; offset += chunk.capacity()) {
-                LockDirectory.readFully(fd, chunk.array(), offset, file);
-                for (int i = 0; i < COUNT_WORDS; i++) {
-                    count += Long.bitCount(chunk.getLong(i * Long.BYTES));
+            lock();
+            try {
+                long end = Libc.lseek(fd, 0, Libc.SEEK_END);
+                if (end < 0) {
+                    throw LockDirectory.failure(Libc.errno(), file, "read", "read");
                 }
+                ByteBuffer chunk = ByteBuffer.allocate(COUNT_WORDS * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                int count = 0;
+                for (long offset = HEADER_BYTES; offset < end; offset += chunk.capacity()) {
+                    LockDirectory.readFully(fd, chunk.array(), offset, file);
+                    for (int i = 0; i < COUNT_WORDS; i++) {
+                        count += Long.bitCount(chunk.getLong(i * Long.BYTES));
+                    }
+                }
+                return count;
+            } finally {
+                unlock();
             }
-            return count;
         } finally {
-            unlock();
+            mutex.unlock();
         }
     }
 
@@ -197,27 +267,34 @@ final class AllocationTable implements AutoCloseable {
      * there is none. A cached table whose generation still matches the file's answers without
      * taking the directory lock.
      */
-    synchronized int bindName(String name) {
-        ensureOpen();
-        if (names.generation() == readLong(GENERATION_OFFSET)) {
-            OptionalInt cached = names.idOf(name);
-            if (cached.isPresent()) {
-                return cached.getAsInt();
-            }
-        }
-        lock();
+    int bindName(String name) {
+        mutex.lock();
         try {
-            NameTable current = currentNames();
-            OptionalInt bound = current.idOf(name);
-            if (bound.isPresent()) {
-                return bound.getAsInt();
+            ensureOpen();
+            if (names.generation() == readLong(GENERATION_OFFSET)) {
+                OptionalInt cached = names.idOf(name);
+                if (cached.isPresent()) {
+                    return cached.getAsInt();
+                }
             }
-            // The ID first, then the name: a crash in between leaks the ID, never binds a free one.
-            int id = allocateLowestFreeLocked();
-            appendName(NameTable.bindRecord(id, name));
-            return id;
+            lock();
+            try {
+                NameTable current = currentNames();
+                OptionalInt bound = current.idOf(name);
+                if (bound.isPresent()) {
+                    return bound.getAsInt();
+                }
+                // The ID first, then the name: a crash in between leaks the ID, never binds a free one.
+                // The bit is flushed before the name is written, so that holds across a power loss.
+                int id = allocateLowestFreeLocked();
+                sync();
+                appendName(NameTable.bindRecord(id, name));
+                return id;
+            } finally {
+                unlock();
+            }
         } finally {
-            unlock();
+            mutex.unlock();
         }
     }
 
@@ -230,26 +307,42 @@ final class AllocationTable implements AutoCloseable {
      * generation cannot tell a reader that no record was being written during its read, and
      * overwriting a record cut short by a crash could be read half old, half new.
      */
-    synchronized void refreshNames() {
-        ensureOpen();
-        if (names.generation() != readLong(GENERATION_OFFSET)) {
-            directory.lockShared(fd, LockDirectory.ALLOCATION_FILE);
-            try {
-                currentNames();
-            } finally {
-                unlock();
+    void refreshNames() {
+        mutex.lock();
+        try {
+            ensureOpen();
+            if (names.generation() != readLong(GENERATION_OFFSET)) {
+                directory.lockShared(fd, LockDirectory.ALLOCATION_FILE);
+                try {
+                    currentNames();
+                } finally {
+                    unlock();
+                }
             }
+        } finally {
+            mutex.unlock();
         }
     }
 
     /** Returns every binding as of the last refresh, sorted by name. */
-    synchronized SortedMap<String, Integer> names() {
-        return names.byName();
+    SortedMap<String, Integer> names() {
+        mutex.lock();
+        try {
+            return names.byName();
+        } finally {
+            mutex.unlock();
+        }
     }
 
     /** Returns the name bound to {@code id} as of the last refresh, if any. */
-    synchronized @Nullable String nameOf(int id) {
-        return names.nameOf(id);
+    @Nullable
+    String nameOf(int id) {
+        mutex.lock();
+        try {
+            return names.nameOf(id);
+        } finally {
+            mutex.unlock();
+        }
     }
 
     /**
@@ -299,6 +392,11 @@ final class AllocationTable implements AutoCloseable {
         return directory.path().resolve(LockDirectory.NAMES_FILE);
     }
 
+    /** Flushes the allocation file to disk (see {@link LockDirectory#sync}). */
+    private void sync() {
+        directory.sync(fd, LockDirectory.ALLOCATION_FILE);
+    }
+
     private void lock() {
         ensureOpen();
         directory.lockExclusively(fd, LockDirectory.ALLOCATION_FILE);
@@ -333,10 +431,15 @@ final class AllocationTable implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        if (!closed) {
-            closed = true;
-            Libc.close(fd);
+    public void close() {
+        mutex.lock();
+        try {
+            if (!closed) {
+                closed = true;
+                Libc.close(fd);
+            }
+        } finally {
+            mutex.unlock();
         }
     }
 }

@@ -32,8 +32,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Security: the directory is created with mode {@code 0700} and files with {@code 0600} unless
  * {@link Options#withMode} says otherwise; no symbolic link inside the directory is ever followed;
- * a directory that belongs to another user, or that users outside the configured mode can write
- * to, is refused with {@link dev.interlock.LockStorageAccessException}.
+ * a directory that belongs to another user, or that grants group or others any access the
+ * configured mode does not (even read: {@code flock} works on a read-only descriptor), is refused
+ * with {@link dev.interlock.LockStorageAccessException}.
  *
  * <p>The on-disk format is described in {@code docs/file-layout.md}.
  *
@@ -264,14 +265,15 @@ public final class FileLockManager extends AbstractManager {
         /**
          * Returns a copy with another file mode, for example {@code rw-rw----} to share the locks
          * with a group. The directory gets the same permissions plus execute for every class that
-         * may read or write. Group or others may write to an existing directory only if this mode
-         * lets them write.
+         * may read or write. An existing directory may grant group or others only the access this
+         * mode grants them (any access, even read-only, lets them {@code flock} a file and so hold
+         * or block every lock); so group and others each get read and write, or nothing.
          *
-         * @param fileMode the mode of lock and state files; must include owner read and write and
-         *     no execute permission
+         * @param fileMode the mode of lock and state files; must include owner read and write, no
+         *     execute permission, and for group and others either read and write or neither
          * @return the modified copy
-         * @throws IllegalArgumentException if the mode lacks owner read or write, or has execute
-         *     bits
+         * @throws IllegalArgumentException if the mode lacks owner read or write, has execute bits,
+         *     or gives group or others only one of read and write
          */
         public Options withMode(Set<PosixFilePermission> fileMode) {
             Objects.requireNonNull(fileMode, "fileMode");
@@ -282,6 +284,9 @@ public final class FileLockManager extends AbstractManager {
                         + " lacks owner read or write, which the lock files need; use for example rw------- or"
                         + " rw-rw----");
             }
+            checkAllOrNothing(fileMode, PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE, "its group");
+            checkAllOrNothing(
+                    fileMode, PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE, "other users");
             if (fileMode.contains(PosixFilePermission.OWNER_EXECUTE)
                     || fileMode.contains(PosixFilePermission.GROUP_EXECUTE)
                     || fileMode.contains(PosixFilePermission.OTHERS_EXECUTE)) {
@@ -292,9 +297,21 @@ public final class FileLockManager extends AbstractManager {
             return new Options(fileMode, allowForeignOwner);
         }
 
+        private static void checkAllOrNothing(
+                Set<PosixFilePermission> mode, PosixFilePermission read, PosixFilePermission write, String who) {
+            if (mode.contains(read) != mode.contains(write)) {
+                throw new IllegalArgumentException("File mode " + PosixFilePermissions.toString(mode) + " gives " + who
+                        + " " + (mode.contains(read) ? "read without write" : "write without read")
+                        + ", but any access is enough to hold or block every lock (flock works on a read-only"
+                        + " descriptor) while not enough to use them: grant read and write to share the locks on"
+                        + " purpose (rw-rw----), or nothing (rw-------)");
+            }
+        }
+
         /**
-         * Returns a copy that accepts (or refuses) a lock directory owned by another user, for a
-         * directory shared on purpose.
+         * Returns a copy that accepts (or refuses) a lock directory owned by another user, or one
+         * whose mode grants group or others access that {@link #mode()} does not, for a directory
+         * shared on purpose.
          *
          * @param allow whether to accept a foreign owner
          * @return the modified copy

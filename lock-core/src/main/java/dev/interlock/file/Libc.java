@@ -128,6 +128,8 @@ final class Libc {
 
     static native int fdatasync(int fd);
 
+    static native int fsync(int fd);
+
     static native int renameat(int oldDirFd, String oldPath, int newDirFd, String newPath);
 
     static native int geteuid();

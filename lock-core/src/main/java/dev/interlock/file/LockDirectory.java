@@ -39,6 +39,7 @@ import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
@@ -93,7 +94,14 @@ final class LockDirectory implements AutoCloseable {
     private final int dirFd;
 
     /**
-     * Set by {@link #close()}; every use of the descriptor checks it under this object's monitor,
+     * Serializes this manager's threads around the descriptors (a {@code ReentrantLock}, not a
+     * monitor: holders block in {@code flock}, {@code openat} and {@code fdatasync}, and threads
+     * waiting for a monitor pin their carrier on JDK 21 to 23 when they are virtual).
+     */
+    private final ReentrantLock mutex = new ReentrantLock();
+
+    /**
+     * Set by {@link #close()}; every use of the descriptor checks it under {@link #mutex},
      * so a racing call can never use the number after it was closed and reused for another file.
      */
     private boolean closed;
@@ -114,23 +122,30 @@ final class LockDirectory implements AutoCloseable {
     /**
      * Creates and/or opens the lock directory at {@code path}, checking its type, owner,
      * permissions and format, and initializing it when it is new.
+     *
+     * <p>The directory is opened first ({@code O_DIRECTORY | O_NOFOLLOW}), and its owner and mode
+     * are read from that descriptor and set through it ({@code fchmod}), so the checks concern the
+     * very directory used and no symbolic link is ever followed, even one planted between the
+     * {@code mkdir} and the open. The path is only inspected to explain why it could not be opened.
      */
     static LockDirectory open(Path path, FileLockManager.Options options, OpenMode mode) {
         Libc.ensureSupported();
         Path absolute = path.toAbsolutePath();
-        if (mode != OpenMode.OPEN) {
-            createDirectory(absolute, options, mode);
-        }
-        checkAttributes(absolute, options);
-        checkFileSystem(absolute, fileSystemType(absolute));
+        boolean created = mode != OpenMode.OPEN && createDirectory(absolute, options, mode);
         int dirFd = Libc.openat(AT_FDCWD, absolute.toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
         if (dirFd < 0) {
-            throw failure(Libc.errno(), absolute, "open the lock directory", "read and execute");
+            int errno = Libc.errno();
+            explainUnopenable(absolute);
+            throw failure(errno, absolute, "open the lock directory", "read and execute");
         }
         LockDirectory directory = new LockDirectory(absolute, options, dirFd);
         try {
+            int permissions = directory.checkOwner(created, mode);
+            checkFileSystem(absolute, fileSystemType(absolute));
             directory.checkWritable();
             directory.ensureFormat(mode);
+            // After the format check, so that a foreign directory is called that, not "too open".
+            directory.checkMode(permissions);
             return directory;
         } catch (RuntimeException ex) {
             directory.close();
@@ -138,11 +153,12 @@ final class LockDirectory implements AutoCloseable {
         }
     }
 
-    private static void createDirectory(Path path, FileLockManager.Options options, OpenMode mode) {
+    /** Makes the directory; returns whether this call created it. */
+    private static boolean createDirectory(Path path, FileLockManager.Options options, OpenMode mode) {
         try {
+            // The mode is narrowed by the umask here, and set exactly through the descriptor later.
             Files.createDirectory(path, PosixFilePermissions.asFileAttribute(options.directoryMode()));
-            // The mode given to mkdir is narrowed by the umask; set it explicitly.
-            Files.setPosixFilePermissions(path, options.directoryMode());
+            return true;
         } catch (FileAlreadyExistsException ex) {
             if (mode == OpenMode.CREATE) {
                 throw new LockStorageException(
@@ -150,6 +166,7 @@ final class LockDirectory implements AutoCloseable {
                         "Cannot create lock directory " + path + ": it already exists; use"
                                 + " FileLockManager.open(dir) to use it, or pass a path that does not exist yet");
             }
+            return false;
         } catch (NoSuchFileException ex) {
             throw new LockStorageException(
                     path.toString(),
@@ -167,10 +184,15 @@ final class LockDirectory implements AutoCloseable {
         }
     }
 
-    private static void checkAttributes(Path path, FileLockManager.Options options) {
+    /**
+     * Throws the specific reason why {@code path} could not be opened as a directory, if the path
+     * shows one (missing, a symbolic link, not a directory, parent not searchable); returns when
+     * it shows none, and the caller reports the error number.
+     */
+    private static void explainUnopenable(Path path) {
         Map<String, Object> attributes;
         try {
-            attributes = Files.readAttributes(path, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
+            attributes = Files.readAttributes(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException ex) {
             throw new LockStorageException(
                     path.toString(),
@@ -187,8 +209,6 @@ final class LockDirectory implements AutoCloseable {
             throw new LockStorageException(path.toString(), "Cannot inspect lock directory " + path + ": " + ex, ex);
         }
         int fileType = (Integer) attributes.get("mode") & 0170000;
-        int permissions = (Integer) attributes.get("mode") & 0777;
-        int owner = (Integer) attributes.get("uid");
         if (fileType == 0120000) {
             throw new LockStorageException(
                     path.toString(),
@@ -200,6 +220,26 @@ final class LockDirectory implements AutoCloseable {
                     path.toString(),
                     "Lock directory " + path + " is a file, not a directory; remove it or choose another path");
         }
+    }
+
+    /**
+     * Checks the owner of the opened directory (an {@code fstat} through {@code /proc/self/fd}). A
+     * directory this call created, or one of ours that holds nothing but what an initialization
+     * leaves and that this call is about to initialize, gets the configured mode through the
+     * descriptor ({@code fchmod}, which never follows a link).
+     *
+     * @return the directory's permission bits, as they are now
+     */
+    private int checkOwner(boolean created, OpenMode mode) {
+        Map<String, Object> attributes;
+        Path opened = Path.of("/proc/self/fd/" + dirFd);
+        try {
+            attributes = Files.readAttributes(opened, "unix:mode,uid");
+        } catch (IOException ex) {
+            throw new LockStorageException(path.toString(), "Cannot inspect lock directory " + path + ": " + ex, ex);
+        }
+        int permissions = (Integer) attributes.get("mode") & 0777;
+        int owner = (Integer) attributes.get("uid");
         int me = Libc.geteuid();
         if (owner != me && !options.allowForeignOwner()) {
             throw new LockStorageAccessException(
@@ -208,15 +248,40 @@ final class LockDirectory implements AutoCloseable {
                             + "), who could then hold or corrupt every lock; use a directory of your own, or"
                             + " Options.withAllowForeignOwner(true) for a directory shared on purpose");
         }
-        int writableByOthers = permissions & 0022 & ~options.directoryModeBits();
-        if (writableByOthers != 0) {
+        boolean initializing = created
+                || (mode != OpenMode.OPEN
+                        && readFile(FORMAT_FILE, 0) == null
+                        && INITIALIZATION_FILES.containsAll(entries()));
+        if (owner == me && initializing && permissions != options.directoryModeBits()) {
+            if (Libc.fchmod(dirFd, options.directoryModeBits()) != 0) {
+                throw failure(Libc.errno(), path, "set the mode of", "owner");
+            }
+            return options.directoryModeBits();
+        }
+        return permissions;
+    }
+
+    /**
+     * Refuses a directory that grants group or others any access beyond the configured mode,
+     * unless foreign storage is allowed.
+     */
+    private void checkMode(int permissions) {
+        // Any access counts, read included: flock works on a read-only descriptor, so a user who
+        // can open a lock file or the allocation file can hold or block every lock.
+        int beyondMode = permissions & 0077 & ~options.directoryModeBits();
+        if (beyondMode != 0 && !options.allowForeignOwner()) {
+            String who = (beyondMode & 0007) != 0 ? "every user" : "its group";
+            int whoBits = (beyondMode & 0007) != 0 ? beyondMode & 0007 : beyondMode >> 3;
+            String access = (whoBits & 2) != 0 ? "write to it" : (whoBits & 4) != 0 ? "read it" : "enter it";
             throw new LockStorageAccessException(
                     path.toString(),
-                    "Lock directory " + path + " has mode " + symbolic(permissions) + ", so "
-                            + ((writableByOthers & 0002) != 0 ? "every user" : "its group")
-                            + " can write to it and could hold or corrupt every lock; run chmod "
-                            + Integer.toOctalString(permissions & ~writableByOthers) + " " + path
-                            + ", or allow group writes with Options.withMode(...)");
+                    "Lock directory " + path + " has mode " + symbolic(permissions) + ", so " + who + " can "
+                            + access + ", which the configured file mode " + symbolic(options.fileModeBits())
+                            + " does not grant; any access, even read-only, lets other users hold or block every"
+                            + " lock (flock works on a read-only descriptor), and write access lets them corrupt"
+                            + " them; run chmod " + Integer.toOctalString(permissions & ~beyondMode) + " " + path
+                            + ", share it on purpose with Options.withMode(rw-rw----), or accept it with"
+                            + " Options.withAllowForeignOwner(true)");
         }
     }
 
@@ -282,9 +347,13 @@ final class LockDirectory implements AutoCloseable {
                             + " file was written; open it with openOrCreate(dir) to finish it");
                 }
                 AllocationTable.initialize(this, fd);
+                sync(fd, ALLOCATION_FILE);
                 replaceFile(NAMES_FILE, new byte[0]);
-                // Published last: a directory with a format file is complete.
+                // Published last: a directory with a format file is complete. replaceFile makes it
+                // durable (file, then directory entry), and the parent's entry of this directory
+                // is synced too, so that a power loss never brings back an empty marker or none.
                 replaceFile(FORMAT_FILE, (MAGIC + "\nversion " + VERSION + "\n").getBytes(StandardCharsets.US_ASCII));
+                syncParent();
             } finally {
                 Libc.flock(fd, LOCK_UN);
             }
@@ -367,40 +436,52 @@ final class LockDirectory implements AutoCloseable {
      *
      * @return the descriptor
      */
-    synchronized int openLockFile(int id) {
-        String name = lockFileName(id);
-        while (true) {
-            int fd = Libc.openat(dirFd(), name, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
-            if (fd >= 0) {
-                return fd;
+    int openLockFile(int id) {
+        mutex.lock();
+        try {
+            String name = lockFileName(id);
+            while (true) {
+                int fd = Libc.openat(dirFd(), name, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+                if (fd >= 0) {
+                    return fd;
+                }
+                int errno = Libc.errno();
+                if (errno != ENOENT) {
+                    throw failure(errno, path.resolve(name), "open lock file", "read and write");
+                }
+                fd = Libc.openat(
+                        dirFd(), name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, options.fileModeBits());
+                if (fd >= 0) {
+                    setMode(fd, name);
+                    return fd;
+                }
+                errno = Libc.errno();
+                if (errno != EEXIST) {
+                    throw failure(errno, path.resolve(name), "create lock file", "write");
+                }
+                // Another process created it between our two calls: open it as it is.
             }
-            int errno = Libc.errno();
-            if (errno != ENOENT) {
-                throw failure(errno, path.resolve(name), "open lock file", "read and write");
-            }
-            fd = Libc.openat(dirFd(), name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, options.fileModeBits());
-            if (fd >= 0) {
-                setMode(fd, name);
-                return fd;
-            }
-            errno = Libc.errno();
-            if (errno != EEXIST) {
-                throw failure(errno, path.resolve(name), "create lock file", "write");
-            }
-            // Another process created it between our two calls: open it as it is.
+        } finally {
+            mutex.unlock();
         }
     }
 
     /** Opens a file of the directory with {@code O_NOFOLLOW | O_CLOEXEC} and the configured mode. */
-    synchronized int openFile(String name, int flags) {
-        int fd = Libc.openat(dirFd(), name, flags | O_NOFOLLOW | O_CLOEXEC, options.fileModeBits());
-        if (fd < 0) {
-            throw failure(Libc.errno(), path.resolve(name), "open", (flags & O_RDWR) != 0 ? "read and write" : "read");
+    int openFile(String name, int flags) {
+        mutex.lock();
+        try {
+            int fd = Libc.openat(dirFd(), name, flags | O_NOFOLLOW | O_CLOEXEC, options.fileModeBits());
+            if (fd < 0) {
+                throw failure(
+                        Libc.errno(), path.resolve(name), "open", (flags & O_RDWR) != 0 ? "read and write" : "read");
+            }
+            if ((flags & O_CREAT) != 0) {
+                setMode(fd, name);
+            }
+            return fd;
+        } finally {
+            mutex.unlock();
         }
-        if ((flags & O_CREAT) != 0) {
-            setMode(fd, name);
-        }
-        return fd;
     }
 
     /** Sets a new file's mode explicitly: the mode passed to {@code open} is narrowed by the umask. */
@@ -417,31 +498,36 @@ final class LockDirectory implements AutoCloseable {
      *
      * @return the bytes, or null if the file does not exist
      */
-    synchronized byte @Nullable [] readFile(String name, long offset) {
-        int fd = Libc.openat(dirFd(), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
-        if (fd < 0) {
-            int errno = Libc.errno();
-            if (errno == ENOENT) {
-                return null;
-            }
-            throw failure(errno, path.resolve(name), "open", "read");
-        }
+    byte @Nullable [] readFile(String name, long offset) {
+        mutex.lock();
         try {
-            long size = Libc.lseek(fd, 0, SEEK_END);
-            if (size < 0) {
-                throw failure(Libc.errno(), path.resolve(name), "read", "read");
+            int fd = Libc.openat(dirFd(), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+            if (fd < 0) {
+                int errno = Libc.errno();
+                if (errno == ENOENT) {
+                    return null;
+                }
+                throw failure(errno, path.resolve(name), "open", "read");
             }
-            if (size - offset > Integer.MAX_VALUE - 8) {
-                throw new LockStorageException(
-                        path.resolve(name).toString(),
-                        "Cannot read " + path.resolve(name) + ": it has grown to " + size + " bytes, more than"
-                                + " Interlock ever writes; it is not Interlock's or corrupt, restore or remove it");
+            try {
+                long size = Libc.lseek(fd, 0, SEEK_END);
+                if (size < 0) {
+                    throw failure(Libc.errno(), path.resolve(name), "read", "read");
+                }
+                if (size - offset > Integer.MAX_VALUE - 8) {
+                    throw new LockStorageException(
+                            path.resolve(name).toString(),
+                            "Cannot read " + path.resolve(name) + ": it has grown to " + size + " bytes, more than"
+                                    + " Interlock ever writes; it is not Interlock's or corrupt, restore or remove it");
+                }
+                byte[] content = new byte[(int) Math.max(0, size - offset)];
+                readFully(fd, content, offset, path.resolve(name));
+                return content;
+            } finally {
+                Libc.close(fd);
             }
-            byte[] content = new byte[(int) Math.max(0, size - offset)];
-            readFully(fd, content, offset, path.resolve(name));
-            return content;
         } finally {
-            Libc.close(fd);
+            mutex.unlock();
         }
     }
 
@@ -449,15 +535,21 @@ final class LockDirectory implements AutoCloseable {
      * Writes {@code content} at {@code offset} of an existing file and cuts the file off after it,
      * dropping whatever a crashed writer left beyond. Callers hold the directory lock.
      */
-    synchronized void writeAndTruncate(String name, byte[] content, long offset) {
-        int fd = openFile(name, O_WRONLY);
+    void writeAndTruncate(String name, byte[] content, long offset) {
+        mutex.lock();
         try {
-            writeFully(fd, content, offset, path.resolve(name));
-            if (Libc.ftruncate(fd, offset + content.length) != 0) {
-                throw failure(Libc.errno(), path.resolve(name), "truncate", "write");
+            int fd = openFile(name, O_WRONLY);
+            try {
+                writeFully(fd, content, offset, path.resolve(name));
+                if (Libc.ftruncate(fd, offset + content.length) != 0) {
+                    throw failure(Libc.errno(), path.resolve(name), "truncate", "write");
+                }
+                sync(fd, name);
+            } finally {
+                Libc.close(fd);
             }
         } finally {
-            Libc.close(fd);
+            mutex.unlock();
         }
     }
 
@@ -466,17 +558,66 @@ final class LockDirectory implements AutoCloseable {
      * old one), so a reader sees the old or the new content, never a mix. Callers hold the
      * directory lock, which also keeps the temporary name private to them.
      */
-    synchronized void replaceFile(String name, byte[] content) {
-        String temp = name + TEMP_SUFFIX;
-        int fd = openFile(temp, O_WRONLY | O_CREAT | O_TRUNC);
+    void replaceFile(String name, byte[] content) {
+        mutex.lock();
         try {
-            writeFully(fd, content, 0, path.resolve(temp));
+            String temp = name + TEMP_SUFFIX;
+            int fd = openFile(temp, O_WRONLY | O_CREAT | O_TRUNC);
+            try {
+                writeFully(fd, content, 0, path.resolve(temp));
+                // The content must be on disk before the rename is: otherwise a power loss can leave
+                // the new name pointing to an empty file.
+                sync(fd, temp);
+            } finally {
+                Libc.close(fd);
+            }
+            if (Libc.renameat(dirFd(), temp, dirFd(), name) != 0) {
+                throw failure(Libc.errno(), path.resolve(name), "replace", "write");
+            }
+            syncDirectory();
         } finally {
-            Libc.close(fd);
+            mutex.unlock();
         }
-        if (Libc.renameat(dirFd(), temp, dirFd(), name) != 0) {
-            throw failure(Libc.errno(), path.resolve(name), "replace", "write");
+    }
+
+    /**
+     * Flushes a file's data (and the size, which {@code fdatasync} includes) to disk; called
+     * before a change is acknowledged, or before a later step that depends on it.
+     */
+    void sync(int fd, String name) {
+        if (Libc.fdatasync(fd) != 0) {
+            throw failure(Libc.errno(), path.resolve(name), "flush to disk", "write");
         }
+        CrashPoints.reached("sync:" + name);
+    }
+
+    /** Flushes the directory's entries (new and renamed files) to disk. */
+    void syncDirectory() {
+        mutex.lock();
+        try {
+            if (Libc.fsync(dirFd()) != 0) {
+                throw failure(Libc.errno(), path, "flush the entries of", "read");
+            }
+            CrashPoints.reached("sync:directory");
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    /** Flushes the parent's entry of this directory to disk, once, after initialization. */
+    private void syncParent() {
+        int parent = Libc.openat(dirFd(), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+        if (parent < 0) {
+            throw failure(Libc.errno(), path.getParent(), "open", "read");
+        }
+        try {
+            if (Libc.fsync(parent) != 0) {
+                throw failure(Libc.errno(), path.getParent(), "flush the entries of", "read");
+            }
+        } finally {
+            Libc.close(parent);
+        }
+        CrashPoints.reached("sync:parent");
     }
 
     /** Takes the {@code flock} of {@code fd} exclusively, waiting as long as it takes (the holders' work is short). */
@@ -573,10 +714,15 @@ final class LockDirectory implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        if (!closed) {
-            closed = true;
-            Libc.close(dirFd);
+    public void close() {
+        mutex.lock();
+        try {
+            if (!closed) {
+                closed = true;
+                Libc.close(dirFd);
+            }
+        } finally {
+            mutex.unlock();
         }
     }
 

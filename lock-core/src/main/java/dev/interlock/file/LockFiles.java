@@ -19,6 +19,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The open lock files of one manager: a descriptor for every lock that is held, waited for or
@@ -210,8 +211,10 @@ final class LockFiles {
          */
         long holdStamp;
 
-        /** The current hold's fencing token, or 0 until asked for; drawn under {@code this}. */
+        /** The current hold's fencing token, or 0 until asked for; drawn under {@link #tokenLock}. */
         private long token;
+
+        private final ReentrantLock tokenLock = new ReentrantLock();
 
         LockFile(LockFiles files, int id, int fd) {
             this.files = files;
@@ -228,11 +231,17 @@ final class LockFiles {
                 if (!mutex.tryAcquire()) {
                     return false;
                 }
-                if (tryFlock()) {
-                    return true;
+                boolean locked = false;
+                try {
+                    locked = tryFlock();
+                    return locked;
+                } finally {
+                    // Also when tryFlock() throws (ENOLCK, EBADF...): a kept permit would make every
+                    // later lock() of this ID by this manager wait forever.
+                    if (!locked) {
+                        mutex.release();
+                    }
                 }
-                mutex.release();
-                return false;
             }
             long deadline = System.nanoTime() + timeoutNanos;
             if (forever) {
@@ -305,7 +314,17 @@ final class LockFiles {
          * flushed to disk before the token is handed out, so a token is never handed out twice,
          * even across a power loss.
          */
-        synchronized long token() {
+        long token() {
+            // A ReentrantLock, not a monitor: drawing blocks in pread, pwrite and fdatasync.
+            tokenLock.lock();
+            try {
+                return drawToken();
+            } finally {
+                tokenLock.unlock();
+            }
+        }
+
+        private long drawToken() {
             if (token == 0) {
                 Path file = files.directory.path().resolve(LockDirectory.lockFileName(id));
                 ByteBuffer bytes = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
@@ -319,6 +338,12 @@ final class LockFiles {
                             "Lock file " + file + " holds " + read + " bytes, but a lock file is empty or holds"
                                     + " the 8-byte fencing counter; another program wrote to it: remove the lock"
                                     + " directory when no process uses it, or restore the file");
+                }
+                if (read == 0) {
+                    // The first token of this file: its directory entry must be on disk before
+                    // the token is handed out, or a power loss could lose the file (with the
+                    // counter) and the same token be drawn again.
+                    files.directory.syncDirectory();
                 }
                 long next = (read == 0 ? 0 : bytes.getLong(0)) + 1;
                 bytes.putLong(0, next);

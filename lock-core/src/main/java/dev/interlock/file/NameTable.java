@@ -69,9 +69,9 @@ final class NameTable {
             int tab = line.indexOf('\t');
             try {
                 if (line.startsWith("+") && tab > 1) {
-                    bind(Integer.parseInt(line.substring(1, tab)), line.substring(tab + 1));
+                    bind(checkedId(line.substring(1, tab)), line.substring(tab + 1));
                 } else if (line.startsWith("-")) {
-                    unbind(Integer.parseInt(line.substring(1)));
+                    unbind(checkedId(line.substring(1)));
                 } else {
                     throw new NumberFormatException("unknown record type");
                 }
@@ -87,6 +87,15 @@ final class NameTable {
         }
         length += start;
         generation = newGeneration;
+    }
+
+    /** Parses an ID of a record: a non-negative int, written by Interlock as plain digits. */
+    private static int checkedId(String digits) {
+        int id = Integer.parseInt(digits);
+        if (id < 0 || digits.charAt(0) == '+') {
+            throw new NumberFormatException("not a lock ID: " + digits);
+        }
+        return id;
     }
 
     private void bind(int id, String name) {

@@ -242,11 +242,36 @@ final class LockWords {
         if (!segment.compareAndSetInt(record, word, token | (word & ShmLayout.WAITERS_BIT))) {
             return false;
         }
-        // The dead holder's token is the counter as it left it; ours is drawn above it.
-        long deadFencingToken = token(record);
-        stampHold(record);
-        reporter.recovered(id, holder, deadPid, heldSince, deadFencingToken);
+        try {
+            // The dead holder's token is the counter as it left it; ours is drawn above it.
+            long deadFencingToken = token(record);
+            stampHold(record);
+            reporter.recovered(id, holder, deadPid, heldSince, deadFencingToken);
+        } catch (Throwable ex) {
+            // The caller never learns that we hold the word (no holder-table entry; for the
+            // allocator, the repair did not finish), so nobody would ever release it: give it back
+            // to the dead holder, so that the next waiter takes it over, repairs and reports again.
+            giveBackToDeadHolder(record, id, word);
+            throw ex;
+        }
         return true;
+    }
+
+    /**
+     * Undoes a takeover whose reporting failed: the word returns to the dead holder's value, still
+     * dead for every process (its slot has a newer token or no liveness lock), keeping the waiters
+     * bit, and every sleeper is woken so that it checks the holder at once instead of at its next
+     * liveness check.
+     */
+    private void giveBackToDeadHolder(int record, int id, int deadWord) {
+        int ours = segment.intAcquire(record);
+        if ((ours & ~ShmLayout.WAITERS_BIT) == token
+                && segment.compareAndSetInt(record, ours, deadWord | (ours & ShmLayout.WAITERS_BIT))) {
+            NativeCalls.futexWake(segment.address(record), Integer.MAX_VALUE);
+            if (id >= 0) {
+                unparkOne(id);
+            }
+        }
     }
 
     /**
@@ -259,6 +284,11 @@ final class LockWords {
         segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET, CoarseClock.millis());
         int fence = record + ShmLayout.FENCE_OFFSET;
         segment.longPlain(fence, segment.longPlain(fence) + 1);
+    }
+
+    /** Returns this manager's session token, for messages. */
+    int sessionToken() {
+        return token;
     }
 
     /** Returns the fencing token of the current hold of the lock at {@code record}, which we hold. */

@@ -87,6 +87,16 @@ final class NativeCalls {
         return (short) flock[0];
     }
 
+    /** {@code fallocate(2)} mode: deallocate the range, keep the file size. */
+    private static final int FALLOC_FL_KEEP_SIZE_PUNCH_HOLE = 0x01 | 0x02;
+
+    /** Frees the pages of a page-aligned range of the file of {@code fd}; they then read as zero. */
+    static void punchHole(int fd, long offset, long length) throws LastErrorException {
+        fallocate(fd, FALLOC_FL_KEEP_SIZE_PUNCH_HOLE, offset, length);
+    }
+
+    private static native int fallocate(int fd, int mode, long offset, long length) throws LastErrorException;
+
     private static long futexSyscallNumber() {
         String arch = System.getProperty("os.arch");
         switch (arch) {

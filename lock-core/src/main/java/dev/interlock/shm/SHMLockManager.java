@@ -87,7 +87,7 @@ public final class SHMLockManager extends AbstractManager {
         this.listener = options.recoveryListener();
         this.words =
                 new LockWords(segment, session, layout.lockCount, options.recoveryTimeout(), this::recovered, this);
-        this.allocator = new Allocator(segment, layout, words);
+        this.allocator = new Allocator(segment, layout, words, session::punchHole, path, toString());
         CoarseClock.acquire();
     }
 
@@ -229,15 +229,30 @@ public final class SHMLockManager extends AbstractManager {
 
     private static int checkArguments(String path, int numLocks, Options options) {
         Objects.requireNonNull(options, "options");
-        String os = System.getProperty("os.name", "unknown");
+        checkPlatform(System.getProperty("os.name", "unknown"), System.getProperty("os.arch", "unknown"));
+        SegmentFiles.fileOf(path);
+        return ShmLayout.roundedLockCount(numLocks);
+    }
+
+    /**
+     * Fails unless this is Linux on x86-64 or AArch64, before any storage is touched: the futex
+     * system call number, the {@code struct flock} layout and the {@code open} flags are known
+     * only there, and failing later would leave a created segment behind.
+     */
+    static void checkPlatform(String os, String arch) {
         if (!os.startsWith("Linux")) {
             throw new UnsupportedOperationException("The shared-memory lock backend needs Linux (futex,"
                     + " open-file-description locks, /dev/shm), but this is " + os
                     + ". The file backend needs Linux too, so here only the single-process InMemoryManager"
                     + " (interlock.backend=memory) is available: run the processes that must coordinate on Linux");
         }
-        SegmentFiles.fileOf(path);
-        return ShmLayout.roundedLockCount(numLocks);
+        if (!arch.equals("amd64") && !arch.equals("x86_64") && !arch.equals("aarch64")) {
+            throw new UnsupportedOperationException("The shared-memory lock backend supports Linux on x86-64"
+                    + " (amd64) and AArch64, but this is Linux on " + arch + ", where its system call numbers and"
+                    + " structure layouts are not known; the file backend has the same limit, so use the"
+                    + " single-process InMemoryManager (interlock.backend=memory) here, or run on x86-64 or"
+                    + " AArch64");
+        }
     }
 
     private static SHMLockManager attach(String path, int lockCount, Options options) {
@@ -379,9 +394,15 @@ public final class SHMLockManager extends AbstractManager {
      * it alive. The mapping itself is released by the garbage collector: Java 17 has no safe
      * explicit unmap, and unmapping while another thread of this process still touches a lock
      * word would crash the JVM.
+     *
+     * <p>The session ends only after every allocator operation of this manager's threads has
+     * finished: the allocator lock is not in the holder table that {@code close()} releases, and
+     * ending the session under a thread that is half-way through an allocation would let another
+     * process take the allocator over from a live holder.
      */
     @Override
     protected void closeStorage() {
+        allocator.closeWhenIdle();
         session.close();
         CoarseClock.release();
     }
@@ -399,6 +420,12 @@ public final class SHMLockManager extends AbstractManager {
      * @since 0.1.0
      */
     public static final class Options {
+
+        /** Shortest recovery timeout: a waiter makes one {@code F_OFD_GETLK} per quarter of it. */
+        static final Duration MIN_RECOVERY_TIMEOUT = Duration.ofMillis(10);
+
+        /** Longest recovery timeout: far below what overflows a long of nanoseconds. */
+        static final Duration MAX_RECOVERY_TIMEOUT = Duration.ofDays(365);
 
         private static final Options DEFAULTS = new Options(
                 PosixFilePermissions.fromString("rw-------"), Duration.ofMillis(250), false, RecoveryListener.NONE);
@@ -434,19 +461,40 @@ public final class SHMLockManager extends AbstractManager {
 
         /**
          * Returns a copy with another file mode. {@code create} gives the segment exactly this
-         * mode; {@code open} accepts a segment writable by group or others only if this mode
-         * allows the same.
+         * mode; {@code open} accepts a segment that grants group or others any permission only if
+         * this mode grants the same.
          *
-         * @param mode the permissions; must include owner read and write
+         * <p>Any permission for group or others gives them the power to hold or block every lock:
+         * a read-only descriptor is enough to take the file locks that decide liveness. So group
+         * and others each get read and write, or nothing: {@code rw-------} (the default) or
+         * {@code rw-rw----} to share the locks with a group on purpose.
+         *
+         * @param mode the permissions; must include owner read and write, and for group and others
+         *     either read and write or neither
          * @return the copy
-         * @throws IllegalArgumentException if the owner could not read and write the segment
+         * @throws IllegalArgumentException if the owner could not read and write the segment, or
+         *     group or others would get only one of read and write
          */
         public Options withMode(Set<PosixFilePermission> mode) {
+            String text = PosixFilePermissions.toString(mode);
             if (!mode.contains(PosixFilePermission.OWNER_READ) || !mode.contains(PosixFilePermission.OWNER_WRITE)) {
-                throw new IllegalArgumentException("Segment mode " + PosixFilePermissions.toString(mode)
+                throw new IllegalArgumentException("Segment mode " + text
                         + " must let the owner read and write (rw-------), or no process could use the locks");
             }
+            checkAllOrNothing(mode, PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE, "its group");
+            checkAllOrNothing(mode, PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE, "other users");
             return new Options(mode, recoveryTimeout, allowForeignOwner, recoveryListener);
+        }
+
+        private static void checkAllOrNothing(
+                Set<PosixFilePermission> mode, PosixFilePermission read, PosixFilePermission write, String who) {
+            if (mode.contains(read) != mode.contains(write)) {
+                throw new IllegalArgumentException("Segment mode " + PosixFilePermissions.toString(mode) + " gives "
+                        + who + " " + (mode.contains(read) ? "read without write" : "write without read")
+                        + ", but any access is enough to hold or block every lock (a read-only descriptor can take"
+                        + " the file locks that decide liveness) while not enough to use them: grant read and"
+                        + " write to share the locks on purpose (rw-rw----), or nothing (rw-------)");
+            }
         }
 
         /**
@@ -454,22 +502,34 @@ public final class SHMLockManager extends AbstractManager {
          * notice that the holder died and take the lock over. Waiters check the holder a few
          * times per timeout, with one system call each.
          *
-         * @param bound a positive duration
+         * @param bound 10 ms to 365 days
          * @return the copy
-         * @throws IllegalArgumentException if {@code bound} is zero or negative
+         * @throws IllegalArgumentException if {@code bound} is outside that range
          */
         public Options withRecoveryTimeout(Duration bound) {
             if (bound.isZero() || bound.isNegative()) {
                 throw new IllegalArgumentException(
                         "Recovery timeout must be positive, but was " + bound + "; the default is 250 ms");
             }
+            if (bound.compareTo(MIN_RECOVERY_TIMEOUT) < 0) {
+                throw new IllegalArgumentException("Recovery timeout " + bound + " is below the minimum of "
+                        + MIN_RECOVERY_TIMEOUT.toMillis() + " ms: waiters check the holder every quarter of it with"
+                        + " a system call, so a shorter one only burns CPU; use at least "
+                        + MIN_RECOVERY_TIMEOUT.toMillis() + " ms (the default is 250 ms)");
+            }
+            if (bound.compareTo(MAX_RECOVERY_TIMEOUT) > 0) {
+                throw new IllegalArgumentException("Recovery timeout " + bound + " is above the maximum of "
+                        + MAX_RECOVERY_TIMEOUT.toDays() + " days (it must fit in a long of nanoseconds, and a dead"
+                        + " holder's lock would stay wedged that long); use a shorter one (the default is 250 ms)");
+            }
             return new Options(mode, bound, allowForeignOwner, recoveryListener);
         }
 
         /**
-         * Returns a copy that accepts (or refuses) a segment owned by another user or writable by
-         * group or others. Accepting one lets any user who can write it hold or corrupt every
-         * lock: allow it only for a segment that is deliberately shared between users.
+         * Returns a copy that accepts (or refuses) a segment owned by another user, or one whose
+         * mode grants group or others access that {@link #mode()} does not. Accepting one lets any
+         * user who can open it (even read-only) hold or block every lock, and any who can write it
+         * corrupt them: allow it only for a segment that is deliberately shared between users.
          *
          * @param allow whether to accept such a segment
          * @return the copy

@@ -198,19 +198,30 @@ final class SegmentFiles {
                                 + " of your own, or accept it with Options.withAllowForeignOwner(true)");
             }
             Set<PosixFilePermission> actual = Files.getPosixFilePermissions(opened);
-            // Group first, so the message names the wider grant deterministically.
-            for (PosixFilePermission write :
-                    List.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE)) {
-                if (actual.contains(write) && !options.mode().contains(write)) {
+            // Any access counts, read included: a read-only descriptor can take the OFD locks on
+            // owner slots and so disable recovery and attaching. Group first, then others, write
+            // before read, so the message names the widest grant deterministically.
+            for (PosixFilePermission grant : List.of(
+                    PosixFilePermission.GROUP_WRITE,
+                    PosixFilePermission.GROUP_READ,
+                    PosixFilePermission.GROUP_EXECUTE,
+                    PosixFilePermission.OTHERS_WRITE,
+                    PosixFilePermission.OTHERS_READ,
+                    PosixFilePermission.OTHERS_EXECUTE)) {
+                if (actual.contains(grant) && !options.mode().contains(grant)) {
+                    String name = grant.name();
+                    String who = name.startsWith("GROUP") ? "its group" : "others";
+                    String access =
+                            name.endsWith("WRITE") ? "writable" : name.endsWith("READ") ? "readable" : "executable";
                     throw new LockStorageAccessException(
                             path,
                             "Shared-memory segment " + path + " has mode " + PosixFilePermissions.toString(actual)
-                                    + ", writable by "
-                                    + (write == PosixFilePermission.GROUP_WRITE ? "its group" : "others")
-                                    + ", but the requested mode is " + PosixFilePermissions.toString(options.mode())
-                                    + ": other users could hold or corrupt every lock; remove the segment and let"
-                                    + " it be created again, request that mode with Options.withMode, or accept it"
-                                    + " with Options.withAllowForeignOwner(true)");
+                                    + ", " + access + " by " + who + ", but the requested mode is "
+                                    + PosixFilePermissions.toString(options.mode()) + ": any access, even read-only,"
+                                    + " lets other users hold or block every lock (and write access corrupt them);"
+                                    + " run chmod 600 " + fileOf(path) + ", remove the segment when no process uses"
+                                    + " it and let it be created again, request that mode with Options.withMode, or"
+                                    + " accept it with Options.withAllowForeignOwner(true)");
                 }
             }
         } catch (IOException ex) {

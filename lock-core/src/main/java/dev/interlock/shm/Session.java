@@ -157,6 +157,21 @@ final class Session {
         return sameSession && pid > 0 ? OptionalLong.of(pid) : OptionalLong.empty();
     }
 
+    /**
+     * Punches a hole into the segment file through the session's descriptor: the pages of the
+     * page-aligned range are freed and read as zero afterwards, in every process.
+     *
+     * @return {@code false} if the file system cannot punch holes (tmpfs can)
+     */
+    boolean punchHole(long offset, long length) {
+        try {
+            NativeCalls.punchHole(fd, offset, length);
+            return true;
+        } catch (LastErrorException ex) {
+            return false;
+        }
+    }
+
     /** Ends the session: closing the descriptor drops the OFD lock, so the slot becomes free. */
     void close() {
         NativeCalls.close(fd);

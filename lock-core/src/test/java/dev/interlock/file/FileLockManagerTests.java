@@ -38,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FileLockManagerTests extends LockManagerContractTests {
 
-    @TempDir
+    /** On tmpfs: several tests make thousands of allocation changes, each flushed to disk. */
+    @TempDir(factory = TmpfsTempDir.class)
     Path tempDir;
 
     @Override
@@ -317,5 +318,14 @@ class FileLockManagerTests extends LockManagerContractTests {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> defaults.withMode(PosixFilePermissions.fromString("rwx------")))
                 .withMessageContaining("has execute bits");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> defaults.withMode(PosixFilePermissions.fromString("rw-r-----")))
+                .withMessage("File mode rw-r----- gives its group read without write, but any access is enough to"
+                        + " hold or block every lock (flock works on a read-only descriptor) while not enough to"
+                        + " use them: grant read and write to share the locks on purpose (rw-rw----), or nothing"
+                        + " (rw-------)");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> defaults.withMode(PosixFilePermissions.fromString("rw-rw-r--")))
+                .withMessageContaining("gives other users read without write");
     }
 }

@@ -205,13 +205,30 @@ class LockDirectoryTests {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
         assertThatExceptionOfType(LockStorageAccessException.class)
                 .isThrownBy(() -> FileLockManager.open(dir))
-                .withMessage("Lock directory " + dir + " has mode rwxrwxrwx, so every user can write to it and"
-                        + " could hold or corrupt every lock; run chmod 755 " + dir
-                        + ", or allow group writes with Options.withMode(...)");
+                .withMessage("Lock directory " + dir + " has mode rwxrwxrwx, so every user can write to it, which"
+                        + " the configured file mode rw------- does not grant; any access, even read-only, lets"
+                        + " other users hold or block every lock (flock works on a read-only descriptor), and"
+                        + " write access lets them corrupt them; run chmod 700 " + dir + ", share it on purpose"
+                        + " with Options.withMode(rw-rw----), or accept it with"
+                        + " Options.withAllowForeignOwner(true)");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwx---"));
         assertThatExceptionOfType(LockStorageAccessException.class)
                 .isThrownBy(() -> FileLockManager.open(dir))
                 .withMessageContaining("so its group can write to it");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-x---"));
+        assertThatExceptionOfType(LockStorageAccessException.class)
+                .as("read access is enough to block every lock")
+                .isThrownBy(() -> FileLockManager.open(dir))
+                .withMessageContaining("so its group can read it");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
+        assertThatExceptionOfType(LockStorageAccessException.class)
+                .isThrownBy(() -> FileLockManager.open(dir))
+                .withMessageContaining("so every user can enter it");
+        try (FileLockManager manager =
+                FileLockManager.open(dir, FileLockManager.Options.defaults().withAllowForeignOwner(true))) {
+            assertThat(manager.allocatedLocks()).isEqualTo(2);
+        }
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwx---"));
         FileLockManager.Options groupShared =
                 FileLockManager.Options.defaults().withMode(PosixFilePermissions.fromString("rw-rw----"));
         try (FileLockManager manager = FileLockManager.open(dir, groupShared)) {

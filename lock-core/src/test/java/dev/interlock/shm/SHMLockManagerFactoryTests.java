@@ -297,6 +297,27 @@ class SHMLockManagerFactoryTests {
     }
 
     @Test
+    void openOfSegmentReadableByOthersShouldBeRefusedUnlessAllowed() throws IOException {
+        SHMLockManager.create(segment, 64).close();
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        assertThatExceptionOfType(LockStorageAccessException.class)
+                .isThrownBy(() -> SHMLockManager.open(segment, 64))
+                .withMessage("Shared-memory segment " + segment + " has mode rw-r--r--, readable by its group, but"
+                        + " the requested mode is rw-------: any access, even read-only, lets other users hold or"
+                        + " block every lock (and write access corrupt them); run chmod 600 " + file
+                        + ", remove the segment when no process uses it and let it be created again, request that"
+                        + " mode with Options.withMode, or accept it with Options.withAllowForeignOwner(true)");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw----r--"));
+        assertThatExceptionOfType(LockStorageAccessException.class)
+                .isThrownBy(() -> SHMLockManager.open(segment, 64))
+                .withMessageContaining("readable by others");
+        SHMLockManager.Options allow = SHMLockManager.Options.defaults().withAllowForeignOwner(true);
+        try (SHMLockManager accepted = SHMLockManager.open(segment, 64, allow)) {
+            assertThat(accepted.allocateLock().id()).isZero();
+        }
+    }
+
+    @Test
     void openOfSymbolicLinkShouldBeRefused() throws IOException {
         Path target = Files.createTempFile("interlock-target", ".tmp");
         try {
@@ -341,8 +362,43 @@ class SHMLockManagerFactoryTests {
                 .isThrownBy(() -> defaults.withRecoveryTimeout(Duration.ZERO))
                 .withMessage("Recovery timeout must be positive, but was PT0S; the default is 250 ms");
         assertThatIllegalArgumentException()
+                .isThrownBy(() -> defaults.withRecoveryTimeout(Duration.ofNanos(1)))
+                .withMessage("Recovery timeout PT0.000000001S is below the minimum of 10 ms: waiters check the"
+                        + " holder every quarter of it with a system call, so a shorter one only burns CPU; use at"
+                        + " least 10 ms (the default is 250 ms)");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> defaults.withRecoveryTimeout(Duration.ofSeconds(Long.MAX_VALUE)))
+                .withMessageContaining("is above the maximum of 365 days (it must fit in a long of nanoseconds");
+        assertThat(defaults.withRecoveryTimeout(Duration.ofMillis(10)).recoveryTimeout())
+                .isEqualTo(Duration.ofMillis(10));
+        assertThatIllegalArgumentException()
                 .isThrownBy(() -> defaults.withMode(PosixFilePermissions.fromString("r--r--r--")))
                 .withMessageContaining("must let the owner read and write");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> defaults.withMode(PosixFilePermissions.fromString("rw-r--r--")))
+                .withMessage("Segment mode rw-r--r-- gives its group read without write, but any access is enough"
+                        + " to hold or block every lock (a read-only descriptor can take the file locks that decide"
+                        + " liveness) while not enough to use them: grant read and write to share the locks on"
+                        + " purpose (rw-rw----), or nothing (rw-------)");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> defaults.withMode(PosixFilePermissions.fromString("rw-rw--w-")))
+                .withMessageContaining("gives other users write without read");
+        assertThat(defaults.withMode(PosixFilePermissions.fromString("rw-rw----"))
+                        .mode())
+                .hasSize(4);
+    }
+
+    @Test
+    void platformOtherThanLinuxOnX8664OrAarch64ShouldBeRefusedBeforeAnyStorageIsTouched() {
+        SHMLockManager.checkPlatform("Linux", "amd64");
+        SHMLockManager.checkPlatform("Linux", "aarch64");
+        assertThatExceptionOfType(UnsupportedOperationException.class)
+                .isThrownBy(() -> SHMLockManager.checkPlatform("Linux", "riscv64"))
+                .withMessageStartingWith("The shared-memory lock backend supports Linux on x86-64 (amd64) and"
+                        + " AArch64, but this is Linux on riscv64");
+        assertThatExceptionOfType(UnsupportedOperationException.class)
+                .isThrownBy(() -> SHMLockManager.checkPlatform("Mac OS X", "aarch64"))
+                .withMessageContaining("needs Linux");
     }
 
     @Test

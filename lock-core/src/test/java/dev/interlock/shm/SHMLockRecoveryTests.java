@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -57,6 +58,7 @@ class SHMLockRecoveryTests {
 
     @AfterEach
     void cleanUp() throws InterruptedException {
+        Allocator.testHook = null;
         executor.shutdownNow();
         assertThat(executor.awaitTermination(WAIT.toSeconds(), TimeUnit.SECONDS))
                 .isTrue();
@@ -75,7 +77,7 @@ class SHMLockRecoveryTests {
             CountDownLatch start = new CountDownLatch(1);
             Future<Boolean> mine = executor.submit(() -> {
                 start.await();
-                return named.tryLock(WAIT);
+                return named.tryLock(Duration.ofSeconds(3));
             });
             Future<Boolean> theirs = executor.submit(() -> {
                 start.await();
@@ -155,5 +157,148 @@ class SHMLockRecoveryTests {
         assertThat(manager.namedLock("kept").id()).as("index rebuilt").isEqualTo(boundId);
         assertThat(manager.namedLock("lost").id()).as("half-bound name dropped").isEqualTo(4);
         assertThat(recovered).as("the allocator is not a user lock").isEmpty();
+    }
+
+    @Test
+    void closeDuringAnAllocationOfAnotherThreadShouldKeepTheSessionAliveUntilItEnds() throws Exception {
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch resume = new CountDownLatch(1);
+        Thread[] paused = new Thread[1];
+        Allocator.testHook = step -> {
+            if (step.equals("allocate") && Thread.currentThread() == paused[0]) {
+                inside.countDown();
+                try {
+                    resume.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        SHMLockManager closing = SHMLockManager.open(segment, 64, options());
+        Future<Integer> allocation = executor.submit(() -> {
+            paused[0] = Thread.currentThread();
+            return closing.allocateLock().id();
+        });
+        assertThat(inside.await(30, TimeUnit.SECONDS)).isTrue();
+        Future<?> close = executor.submit(closing::close);
+        Future<Integer> other = executor.submit(() -> manager.allocateLock().id());
+        // Without the wait in close(), the other manager finds the allocator's holder dead within a
+        // liveness interval (25 ms here), repairs and hands out the same lowest free ID.
+        Integer otherEarly = null;
+        try {
+            otherEarly = other.get(600, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException expected) {
+            // Still waiting for the live holder: right.
+        }
+        assertThat(close.isDone())
+                .as("close() waits for the allocation in flight")
+                .isFalse();
+        resume.countDown();
+        int pausedId = allocation.get(30, TimeUnit.SECONDS);
+        close.get(30, TimeUnit.SECONDS);
+        int otherId = other.get(30, TimeUnit.SECONDS);
+        assertThat(otherEarly)
+                .as("the other manager waited for the live holder")
+                .isNull();
+        assertThat(List.of(pausedId, otherId)).containsExactly(0, 1);
+        assertThat(manager.allocatedLocks()).isEqualTo(2);
+    }
+
+    @Test
+    void allocationWhoseAllocatorLockWasTakenOverShouldReportIt() {
+        // Another process took the allocator over while this allocation was inside (simulated by
+        // writing its token into the allocator word): the release finds its token gone.
+        Allocator.testHook = step -> {
+            if (step.equals("allocate")) {
+                TestSegments.writeInt(segment, ShmLayout.ALLOCATOR_RECORD_OFFSET, DEAD_TOKEN);
+            }
+        };
+        org.assertj.core.api.Assertions.assertThatThrownBy(manager::allocateLock)
+                .isInstanceOf(dev.interlock.LockStorageException.class)
+                .hasMessageContaining("allocator lock of shared-memory segment " + segment + " was taken over")
+                .hasMessageContaining("may be wrong");
+        Allocator.testHook = null;
+        assertThat(manager.allocateLock().id())
+                .as("the next operation recovers from the (dead) taker")
+                .isEqualTo(1);
+    }
+
+    @Test
+    void takeoverWhoseReportFailsShouldGiveTheLockBackForTheNextWaiter() {
+        int record = layout.recordOffset(11);
+        TestSegments.writeInt(segment, record, DEAD_TOKEN);
+        SHMLockManager.Options failing = SHMLockManager.Options.defaults().withRecoveryListener(dead -> {
+            throw new AssertionError("listener failed with an Error");
+        });
+        try (SHMLockManager reporter = SHMLockManager.open(segment, 64, failing)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> reporter.retrieveLock(11).tryLock())
+                    .isInstanceOf(AssertionError.class)
+                    .hasMessage("listener failed with an Error");
+            assertThat(TestSegments.readInt(segment, record))
+                    .as("the word is the dead holder's again, not held by a live manager without a holder entry")
+                    .isEqualTo(DEAD_TOKEN);
+            assertThat(manager.retrieveLock(11).tryLock()).isTrue();
+            assertThat(recovered).extracting(HeldLock::id).containsExactly(11);
+            manager.retrieveLock(11).unlock();
+        }
+    }
+
+    @Test
+    void allocatorTakeoverWhoseRepairFailsShouldLeaveTheRepairToTheNextHolder() throws Exception {
+        manager.allocateLock();
+        TestSegments.writeLong(segment, ShmLayout.ALLOCATOR_RECORD_OFFSET + ShmLayout.ALLOCATED_COUNT_OFFSET, 99);
+        TestSegments.writeInt(segment, ShmLayout.ALLOCATOR_RECORD_OFFSET, DEAD_TOKEN);
+        Allocator.testHook = step -> {
+            if (step.equals("repair")) {
+                throw new OutOfMemoryError("repair ran out of memory");
+            }
+        };
+        org.assertj.core.api.Assertions.assertThatThrownBy(manager::allocateLock)
+                .isInstanceOf(OutOfMemoryError.class);
+        Allocator.testHook = null;
+        try (SHMLockManager second = SHMLockManager.open(segment, 64, options())) {
+            Future<Integer> next = executor.submit(() -> second.allocateLock().id());
+            assertThat(next.get(10, TimeUnit.SECONDS))
+                    .as("the allocator was not left held by the live manager whose repair failed")
+                    .isEqualTo(1);
+            assertThat(second.allocatedLocks())
+                    .as("the next holder repaired the count")
+                    .isEqualTo(2);
+        }
+    }
+
+    @Test
+    void damagedDerivedStateShouldNeverHandOutAnAllocatedIdOrFailWithAnIndexError() throws Exception {
+        for (int i = 0; i < 64; i++) {
+            manager.allocateLock();
+        }
+        // Another program cleared the summary bit of the full word 0 and wrote garbage into the
+        // name length of allocated ID 5 and into every index entry.
+        TestSegments.writeLong(segment, layout.summaryOffset, 0);
+        TestSegments.writeInt(segment, layout.nameSlotOffset(5), Integer.MAX_VALUE);
+        for (int entry = 0; entry < layout.indexCapacity; entry++) {
+            TestSegments.writeLong(segment, layout.indexOffset + entry * Long.BYTES, 0x7FFF_FFFF_7FFF_FFFFL);
+        }
+        // Without the checks: ID 64 (beyond the bitmap, written into the summary) handed out, an
+        // IndexOutOfBoundsException on free, a hang on bind.
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(manager::allocateLock))
+                .isInstanceOf(dev.interlock.LocksExhaustedException.class);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(
+                        () -> manager.retrieveLock(5).free()))
+                .isNull();
+        Future<Throwable> bind =
+                executor.submit(() -> org.assertj.core.api.Assertions.catchThrowable(() -> manager.namedLock("fresh")));
+        assertThat(bind.get(10, TimeUnit.SECONDS))
+                .isInstanceOf(dev.interlock.LockStorageException.class)
+                .hasMessageContaining("has no free entry among its 256");
+    }
+
+    @Test
+    void allocationAfterCloseBeganShouldBeRefused() {
+        SHMLockManager closed = SHMLockManager.open(segment, 64, options());
+        closed.close();
+        org.assertj.core.api.Assertions.assertThatThrownBy(closed::allocateLock)
+                .isInstanceOf(dev.interlock.ManagerClosedException.class);
     }
 }

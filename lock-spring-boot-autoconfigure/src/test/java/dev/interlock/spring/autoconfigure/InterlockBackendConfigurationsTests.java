@@ -145,9 +145,11 @@ class InterlockBackendConfigurationsTests {
                     assertThat(analysis.getDescription())
                             .isEqualTo("Interlock may not use the lock storage " + segment + ": Shared-memory segment "
                                     + segment + " has mode rw-rw----, writable by its group, but the requested mode is"
-                                    + " rw-------: other users could hold or corrupt every lock; remove the segment"
-                                    + " and let it be created again, request that mode with Options.withMode, or"
-                                    + " accept it with Options.withAllowForeignOwner(true)");
+                                    + " rw-------: any access, even read-only, lets other users hold or block every"
+                                    + " lock (and write access corrupt them); run chmod 600 /dev/shm" + segment
+                                    + ", remove the segment when no process uses it and let it be created again,"
+                                    + " request that mode with Options.withMode, or accept it with"
+                                    + " Options.withAllowForeignOwner(true)");
                     assertThat(analysis.getAction())
                             .isEqualTo("Run the application as the user that owns " + segment + ", or give it the"
                                     + " owner and mode this user needs (interlock.shm.mode and interlock.file.mode set"
