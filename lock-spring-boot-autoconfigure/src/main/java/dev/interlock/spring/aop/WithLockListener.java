@@ -2,7 +2,7 @@ package dev.interlock.spring.aop;
 
 /**
  * Told about every lock acquisition and release that {@link dev.interlock.spring.WithLock
- * @WithLock} performs, for metrics. Reentrant calls, which do not lock again, are not reported.
+ * @WithLock} and {@link dev.interlock.spring.LockTemplate} perform, for metrics. Reentrant calls, which do not lock again, are not reported.
  *
  * <p>Called on the calling thread, around the method: implementations must be quick and must not
  * throw.
@@ -44,6 +44,14 @@ public interface WithLockListener {
 
         /** The timeout ran out while another holder kept the lock; the method did not run. */
         TIMEOUT,
+
+        /**
+         * The timeout ran out while another holder kept the lock and the call was skipped ({@link
+         * dev.interlock.spring.WithLock.OnTimeout#SKIP}).
+         *
+         * @since 0.2.0
+         */
+        SKIPPED,
 
         /** The backend failed (storage unusable, manager closed, interrupted); the method did not run. */
         FAILED

@@ -4,6 +4,7 @@ import dev.interlock.spring.aot.InterlockRuntimeHints;
 import dev.interlock.spring.autoconfigure.InterlockBackendConfigurations.ManagerConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.ImportRuntimeHints;
@@ -19,6 +20,7 @@ import org.springframework.context.annotation.ImportRuntimeHints;
  * @since 0.1.0
  */
 @AutoConfiguration
+@ConditionalOnBooleanProperty(name = "interlock.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(InterlockProperties.class)
 @Import(ManagerConfiguration.class)
 @ImportRuntimeHints(InterlockRuntimeHints.class)

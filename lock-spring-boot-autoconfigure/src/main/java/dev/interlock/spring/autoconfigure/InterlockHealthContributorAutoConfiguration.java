@@ -4,9 +4,10 @@ import dev.interlock.Manager;
 import dev.interlock.spring.actuate.InterlockHealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
@@ -21,8 +22,9 @@ import org.springframework.context.annotation.Bean;
 @AutoConfiguration(
         after = InterlockAutoConfiguration.class,
         beforeName = "org.springframework.boot.health.autoconfigure.contributor.HealthContributorAutoConfiguration")
+@ConditionalOnBooleanProperty(name = "interlock.enabled", matchIfMissing = true)
 @ConditionalOnClass(HealthIndicator.class)
-@ConditionalOnBean(Manager.class)
+@ConditionalOnSingleCandidate(Manager.class)
 @ConditionalOnEnabledHealthIndicator("interlock")
 public final class InterlockHealthContributorAutoConfiguration {
 

@@ -21,11 +21,14 @@ import java.util.function.ToDoubleFunction;
  *   <li>{@value #LOCK_RECOVERIES} (counter, tag {@code backend}): locks taken over from holders
  *       that died
  *   <li>{@value #LOCK_WAIT} (timer, tags {@code lock}, {@code outcome}): time a {@code @WithLock}
- *       call waited for its lock; outcome {@code acquired}, {@code timeout} or {@code failed}
+ *       call waited for its lock; outcome {@code acquired}, {@code timeout}, {@code skipped} or
+ *       {@code failed}
  *   <li>{@value #LOCK_HELD} (timer, tags {@code lock}, {@code outcome}): time a {@code @WithLock}
  *       call held its lock; outcome {@code success} or {@code error}
  *   <li>{@value #LOCK_TIMEOUTS} (counter, tag {@code lock}): {@code @WithLock} calls that timed
  *       out
+ *   <li>{@value #LOCK_SKIPS} (counter, tag {@code lock}): calls skipped with {@code onTimeout =
+ *       SKIP}
  * </ul>
  *
  * <p>The {@code lock} tag is the annotation's expression text, never an evaluated name or ID, so
@@ -57,6 +60,13 @@ public final class InterlockMetrics implements MeterBinder {
 
     /** Counter of {@code @WithLock} calls that timed out. */
     public static final String LOCK_TIMEOUTS = "interlock.lock.timeouts";
+
+    /**
+     * Counter of calls skipped because their lock stayed held elsewhere ({@code onTimeout = SKIP}).
+     *
+     * @since 0.2.0
+     */
+    public static final String LOCK_SKIPS = "interlock.lock.skips";
 
     private final Manager manager;
 

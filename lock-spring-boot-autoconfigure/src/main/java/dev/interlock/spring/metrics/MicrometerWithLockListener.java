@@ -42,6 +42,13 @@ public final class MicrometerWithLockListener implements WithLockListener {
                     .register(registry)
                     .increment();
         }
+        if (outcome == AcquisitionOutcome.SKIPPED) {
+            Counter.builder(InterlockMetrics.LOCK_SKIPS)
+                    .description("@WithLock calls skipped because their lock stayed held elsewhere")
+                    .tag("lock", lock)
+                    .register(registry)
+                    .increment();
+        }
     }
 
     @Override
