@@ -30,6 +30,9 @@ public class InterlockProperties {
      */
     private Backend backend = Backend.platformDefault();
 
+    /** Whether the Interlock starter configures anything at all; false switches every part of it off. */
+    private boolean enabled = true;
+
     private final Shm shm = new Shm();
 
     private final File file = new File();
@@ -41,6 +44,26 @@ public class InterlockProperties {
     private final Endpoint endpoint = new Endpoint();
 
     private final Health health = new Health();
+
+    /**
+     * Returns {@code interlock.enabled}.
+     *
+     * @return the value
+     * @since 0.2.0
+     */
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    /**
+     * Sets {@code interlock.enabled}.
+     *
+     * @param enabled the value
+     * @since 0.2.0
+     */
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
 
     /**
      * Returns {@code interlock.backend}.
