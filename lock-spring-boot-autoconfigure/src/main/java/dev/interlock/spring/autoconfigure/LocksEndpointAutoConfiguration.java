@@ -2,13 +2,10 @@ package dev.interlock.spring.autoconfigure;
 
 import dev.interlock.Manager;
 import dev.interlock.spring.actuate.LocksEndpoint;
-import dev.interlock.spring.actuate.LocksEndpointWebExtension;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
-import org.springframework.boot.actuate.autoconfigure.endpoint.expose.EndpointExposure;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -32,18 +29,7 @@ public final class LocksEndpointAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    LocksEndpoint locksEndpoint(Manager manager, InterlockProperties properties) {
-        return new LocksEndpoint(
-                manager,
-                ManagerBackends.nameOf(manager),
-                properties.getEndpoint().getFreeAll().isEnabled());
-    }
-
-    @Bean
-    @ConditionalOnMissingBean
-    @ConditionalOnBean(LocksEndpoint.class)
-    @ConditionalOnAvailableEndpoint(exposure = EndpointExposure.WEB)
-    LocksEndpointWebExtension locksEndpointWebExtension(LocksEndpoint locksEndpoint) {
-        return new LocksEndpointWebExtension(locksEndpoint);
+    LocksEndpoint locksEndpoint(Manager manager) {
+        return new LocksEndpoint(manager, ManagerBackends.nameOf(manager));
     }
 }
