@@ -295,20 +295,21 @@ public final class LockTemplate {
                 return skipped.get();
             }
             long acquiredAt = System.nanoTime();
+            List<AutoCloseable> holds = holdsStarted(request.tag);
             boolean async = false;
             boolean failed = true;
             try {
                 T result = action.call();
                 if (result instanceof CompletionStage<?> stage) {
                     async = true;
-                    stage.whenComplete(
-                            (value, error) -> released(request, description, releaser, acquiredAt, error != null));
+                    stage.whenComplete((value, error) ->
+                            released(request, description, releaser, acquiredAt, holds, error != null));
                 }
                 failed = false;
                 return result;
             } finally {
                 if (!async) {
-                    released(request, description, releaser, acquiredAt, failed);
+                    released(request, description, releaser, acquiredAt, holds, failed);
                 }
             }
         } finally {
@@ -319,7 +320,34 @@ public final class LockTemplate {
         }
     }
 
-    private void released(Request request, String description, Releaser releaser, long acquiredAt, boolean failed) {
+    private List<AutoCloseable> holdsStarted(String tag) {
+        List<AutoCloseable> holds = null;
+        for (WithLockListener listener : listeners.get()) {
+            AutoCloseable hold = listener.holdStarted(tag);
+            if (hold != null) {
+                if (holds == null) {
+                    holds = new java.util.ArrayList<>(2);
+                }
+                holds.add(hold);
+            }
+        }
+        return holds == null ? List.of() : holds;
+    }
+
+    private void released(
+            Request request,
+            String description,
+            Releaser releaser,
+            long acquiredAt,
+            List<AutoCloseable> holds,
+            boolean failed) {
+        for (AutoCloseable hold : holds) {
+            try {
+                hold.close();
+            } catch (Exception ex) {
+                logger.warn("A listener's hold of {} failed to close", description, ex);
+            }
+        }
         try {
             releaser.release();
         } catch (ManagerClosedException ex) {

@@ -102,6 +102,28 @@ class WithLockRoundTwoTests {
     }
 
     @Test
+    void holdInProgressShouldShowInTheLongTaskTimerUntilTheResultCompletes() throws Exception {
+        contextRunner.run(context -> {
+            SimpleMeterRegistry registry = context.getBean(SimpleMeterRegistry.class);
+            CompletableFuture<String> gate = new CompletableFuture<>();
+            CompletableFuture<String> pending =
+                    context.getBean(AsyncService.class).work(gate);
+            assertThat(registry.get(InterlockMetrics.LOCK_HOLDING)
+                            .tag("lock", "async")
+                            .longTaskTimer()
+                            .activeTasks())
+                    .isEqualTo(1);
+            gate.complete("done");
+            pending.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+            assertThat(registry.get(InterlockMetrics.LOCK_HOLDING)
+                            .tag("lock", "async")
+                            .longTaskTimer()
+                            .activeTasks())
+                    .isZero();
+        });
+    }
+
+    @Test
     void resultTypesWhoseCompletionCannotBeObservedShouldBeRefusedAtStartup() {
         contextRunner.withBean(PlainFutureService.class).run(context -> {
             assertThat(context).hasFailed();
