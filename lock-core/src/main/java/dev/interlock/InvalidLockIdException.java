@@ -12,8 +12,10 @@ public class InvalidLockIdException extends LockException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The rejected ID. */
     private final int id;
 
+    /** The storage's lock count, or empty when the storage has no fixed limit. */
     private final OptionalInt numLocks;
 
     /**

@@ -10,6 +10,7 @@ public class LockAlreadyAllocatedException extends LockException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The ID that is already allocated. */
     private final int id;
 
     /**

@@ -12,8 +12,10 @@ public class LockCountMismatchException extends LockStorageException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The lock count that was asked for, after rounding. */
     private final int requested;
 
+    /** The lock count the storage was created with. */
     private final int actual;
 
     /**

@@ -10,6 +10,7 @@ public class LockNotAllocatedException extends LockException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The ID that is not allocated. */
     private final int id;
 
     /**

@@ -11,6 +11,7 @@ public class LockStorageException extends LockException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The segment name or directory path the failure concerns. */
     private final String location;
 
     /**

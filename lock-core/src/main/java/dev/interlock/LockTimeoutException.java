@@ -12,8 +12,10 @@ public class LockTimeoutException extends LockException {
 
     private static final long serialVersionUID = 1L;
 
+    /** How the lock was named by the caller. */
     private final String lock;
 
+    /** How long the caller waited. */
     private final Duration timeout;
 
     /**

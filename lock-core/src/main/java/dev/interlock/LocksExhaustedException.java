@@ -10,6 +10,7 @@ public class LocksExhaustedException extends LockException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The number of locks, all of them allocated. */
     private final int numLocks;
 
     /**

@@ -4,7 +4,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Told about every lock acquisition and release that {@link dev.interlock.spring.WithLock
- * @WithLock} and {@link dev.interlock.spring.LockTemplate} perform, for metrics. Reentrant calls, which do not lock again, are not reported.
+ * &#64;WithLock} and {@link dev.interlock.spring.LockTemplate} perform, for metrics. Reentrant calls, which do not
+ * lock again, are not reported.
  *
  * <p>Called on the calling thread, around the method: implementations must be quick and must not
  * throw.

@@ -24,7 +24,7 @@ import org.springframework.core.type.AnnotationMetadata;
 
 /**
  * {@link EnableAutoConfiguration Auto-configuration} for {@link dev.interlock.spring.WithLock
- * @WithLock}: an infrastructure {@link WithLockAdvisor}, applied by Spring AOP proxies, so the
+ * &#64;WithLock}: an infrastructure {@link WithLockAdvisor}, applied by Spring AOP proxies, so the
  * AspectJ weaver is not needed.
  *
  * @author Interlock team
