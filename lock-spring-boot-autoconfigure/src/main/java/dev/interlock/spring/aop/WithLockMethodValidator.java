@@ -79,6 +79,7 @@ public final class WithLockMethodValidator implements SmartInitializingSingleton
 
         private static final long serialVersionUID = 1L;
 
+        /** One message per invalid method, each naming it. */
         private final List<String> problems;
 
         InvalidWithLockException(List<String> problems, int checked) {
