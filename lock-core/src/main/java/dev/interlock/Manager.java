@@ -1,6 +1,8 @@
 package dev.interlock;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.SortedMap;
 
@@ -131,6 +133,72 @@ public interface Manager extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getName()
                 + " cannot list its lock names: it does not implement Manager.lockNames(); implement it, or"
                 + " look up a name with namedLock(name), which allocates the name if it is not bound");
+    }
+
+    /**
+     * Acquires the <em>temporary name lock</em> {@code name}, waiting as long as it takes, and
+     * returns the hold; {@link LockHandle#close()} releases it. Equivalent to {@link
+     * #tryLockName(String, Duration)} without a time limit.
+     *
+     * @param name 1 to 255 characters of Unicode text, at most 1,019 bytes in UTF-8
+     * @return the hold, to be released with {@link LockHandle#close()}
+     * @throws InterruptedException if interrupted while waiting; the name is then not held
+     * @throws IllegalArgumentException if the name is not valid
+     * @throws IllegalMonitorStateException if the calling thread already holds this name through
+     *     this manager (temporary name locks are not reentrant)
+     * @throws LocksExhaustedException if the name needs an ID and every lock is allocated
+     * @throws UnsupportedOperationException if this manager has no temporary name locks (the
+     *     default; every Interlock backend has them)
+     * @throws ManagerClosedException if this manager was closed
+     * @since 0.2.0
+     */
+    default LockHandle lockName(String name) throws InterruptedException {
+        throw new UnsupportedOperationException(getClass().getName()
+                + " has no temporary name locks: it does not implement Manager.lockName(String); implement it,"
+                + " or use namedLock(name), which binds the name for good");
+    }
+
+    /**
+     * Acquires the <em>temporary name lock</em> {@code name} if it becomes free within {@code
+     * timeout}.
+     *
+     * <p>Unlike {@link #namedLock(String)}, which binds a name to an ID for good, a temporary name
+     * lock binds its name to an ID only while the name is held or awaited: the last holder frees
+     * the ID when it releases, so names taken from user input or from a sequence (one per
+     * invoice, per user) never exhaust the storage. Exclusion per name holds across processes,
+     * and two unrelated names never share a lock while both are in use, so a thread holding one
+     * never waits for the holder of another. The bindings live in the storage's name table under
+     * a reserved key that no name can collide with, and are not listed by {@link #lockNames()}.
+     *
+     * <p>Costs and limits: acquiring and releasing each allocate and free an ID (a few
+     * microseconds on shared memory, a file write on the file backend), and a waiter that waits
+     * longer than a few tens of milliseconds re-checks the binding. The fencing token of a hold
+     * ({@link LockHandle#fencingToken()}) is the token of the ID that was bound at the time, so
+     * tokens increase per ID, not per name: compare the tokens of a name only while you also store
+     * the ID, or use {@link #namedLock(String)} where per-name tokens matter. A process that dies
+     * holding a name, or that gives up at the very moment it bound the name, leaves that binding
+     * allocated; the next holder of the same name frees it. {@link #freeAllLocks()} and {@link
+     * Locker#free()} of a bound ID break the exclusion of the names involved, as they break
+     * exclusion for every lock.
+     *
+     * @param name 1 to 255 characters of Unicode text, at most 1,019 bytes in UTF-8
+     * @param timeout how long to wait at most; zero or negative means "try once, do not wait"
+     * @return the hold, to be released with {@link LockHandle#close()}, or empty if the name was
+     *     still held elsewhere when the time ran out
+     * @throws InterruptedException if interrupted while waiting; the name is then not held
+     * @throws IllegalArgumentException if the name is not valid
+     * @throws IllegalMonitorStateException if the calling thread already holds this name through
+     *     this manager (temporary name locks are not reentrant)
+     * @throws LocksExhaustedException if the name needs an ID and every lock is allocated
+     * @throws UnsupportedOperationException if this manager has no temporary name locks (the
+     *     default; every Interlock backend has them)
+     * @throws ManagerClosedException if this manager was closed
+     * @since 0.2.0
+     */
+    default Optional<LockHandle> tryLockName(String name, Duration timeout) throws InterruptedException {
+        throw new UnsupportedOperationException(getClass().getName()
+                + " has no temporary name locks: it does not implement Manager.tryLockName(String, Duration);"
+                + " implement it, or use namedLock(name), which binds the name for good");
     }
 
     /**

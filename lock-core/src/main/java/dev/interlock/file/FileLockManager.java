@@ -215,6 +215,12 @@ public final class FileLockManager extends AbstractManager {
         return lockerFor(allocation.bindName(name));
     }
 
+    /** Looks the name up in this process's copy of the name log, refreshed only when it changed. */
+    @Override
+    protected OptionalInt boundId(String key) {
+        return allocation.boundId(key);
+    }
+
     @Override
     protected void closeStorage() {
         files.close();

@@ -184,6 +184,13 @@ public final class InMemoryManager extends AbstractManager {
         return lockerFor(id);
     }
 
+    /** Reads the concurrent map without holding {@code this}. */
+    @Override
+    protected OptionalInt boundId(String key) {
+        Integer id = idsByName.get(key);
+        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+    }
+
     @Override
     protected void closeStorage() {
         // Nothing to release: the locks are plain objects of this JVM.

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -198,6 +199,35 @@ final class Allocator {
             insert(hash, id);
             return id;
         });
+    }
+
+    /**
+     * Returns the ID bound to {@code name} without taking the allocator lock: probes the index
+     * with acquire reads and confirms a candidate by copying its name slot under the name version
+     * (the sequence lock of {@link #readNameSlot}). An index entry moved by a concurrent removal
+     * may be missed, so an empty result can be stale; a returned ID was bound to the name when its
+     * slot was copied.
+     *
+     * @return the bound ID, or empty when none was found
+     */
+    OptionalInt boundId(String name) {
+        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+        int hash = name.hashCode();
+        int entry = home(hash);
+        for (int probes = 0; probes < layout.indexCapacity; probes++, entry = (entry + 1) & indexMask) {
+            long value = segment.longAcquire(entryOffset(entry));
+            if (value == 0) {
+                break;
+            }
+            int id = idOf(value);
+            if ((int) (value >>> 32) == hash && id >= 0 && id < layout.lockCount) {
+                byte @Nullable [] slot = readNameSlot(id);
+                if (slot != null && Arrays.equals(slot, bytes)) {
+                    return OptionalInt.of(id);
+                }
+            }
+        }
+        return OptionalInt.empty();
     }
 
     /**

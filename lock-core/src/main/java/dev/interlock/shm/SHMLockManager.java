@@ -389,6 +389,12 @@ public final class SHMLockManager extends AbstractManager {
         return lockerFor(allocator.bindName(name));
     }
 
+    /** Reads the name index without the allocator lock; see {@code Allocator.boundId}. */
+    @Override
+    protected OptionalInt boundId(String key) {
+        return allocator.boundId(key);
+    }
+
     /**
      * Ends this instance's session: closing its descriptor drops the kernel file lock that marks
      * it alive. The mapping itself is released by the garbage collector: Java 17 has no safe

@@ -1,6 +1,7 @@
 package dev.interlock.support;
 
 import dev.interlock.LockHandle;
+import dev.interlock.LockNotAllocatedException;
 import dev.interlock.Locker;
 import dev.interlock.ManagerClosedException;
 import java.time.Duration;
@@ -103,6 +104,35 @@ public abstract class AbstractLocker implements Locker {
             throw notHeld("cannot be unlocked here");
         }
         release();
+    }
+
+    /**
+     * Ends the hold with {@code stamp} of a temporary name lock: claims the release like {@link
+     * #unlock()} does (so that a concurrent {@link AbstractManager#close()} cannot release it
+     * too), frees the ID and the name bound to it while the lock is still held, then releases.
+     * Freeing is skipped when the backend learned that the hold was lost, since another process
+     * may hold the ID and its binding by now.
+     *
+     * @param stamp the {@link #holdStamp()} of the hold to end
+     * @throws IllegalMonitorStateException if that hold is over
+     */
+    final void unlockFreeing(long stamp) {
+        manager.ensureOpen();
+        Thread holder = holders.get(id);
+        if (holder == null || holdStamp() != stamp || !holders.clear(id, holder)) {
+            throw notHeld("cannot be unlocked here");
+        }
+        try {
+            if (!isLost()) {
+                try {
+                    manager.deallocate(id);
+                } catch (LockNotAllocatedException ex) {
+                    // Freed by freeAllLocks() or by free() on a retrieved handle; the binding went with it.
+                }
+            }
+        } finally {
+            release();
+        }
     }
 
     private void checkHeld(String consequence) {

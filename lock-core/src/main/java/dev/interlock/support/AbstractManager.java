@@ -2,12 +2,19 @@ package dev.interlock.support;
 
 import dev.interlock.HeldLock;
 import dev.interlock.InvalidLockIdException;
+import dev.interlock.LockHandle;
 import dev.interlock.Locker;
 import dev.interlock.Manager;
 import dev.interlock.ManagerClosedException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.SortedMap;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +35,25 @@ public abstract class AbstractManager implements Manager {
 
     /** Longest lock name, in Unicode code points. */
     public static final int MAX_NAME_LENGTH = 255;
+
+    /**
+     * First character of the key under which a temporary name lock binds its name in the name
+     * table. It is a control character, which {@link #checkName} refuses in every name, so no
+     * name bound by {@link #namedLock(String)} can collide with a temporary binding; and it sorts
+     * before every valid name, so the temporary bindings are a prefix of the sorted names.
+     */
+    static final char TEMPORARY_KEY_PREFIX = '\u0001';
+
+    /** Longest temporary name in UTF-8 bytes: the reserved prefix takes one of a name's bytes. */
+    static final int MAX_TEMPORARY_NAME_BYTES = 4 * MAX_NAME_LENGTH - 1;
+
+    /**
+     * How long a waiter for a temporary name waits on one ID before it checks that the name is
+     * still bound to that ID. The check is a read-only look-up; it matters only when the ID was
+     * freed and bound to another name meanwhile, where waiting on would wait for an unrelated
+     * holder.
+     */
+    private static final long NAME_WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private final OptionalInt numLocks;
 
@@ -84,16 +110,145 @@ public abstract class AbstractManager implements Manager {
         return countAllocated();
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A lock held as a temporary name lock ({@link #lockName(String)}) is reported with that
+     * name.
+     */
     @Override
     public final List<HeldLock> locksHeld() {
         ensureOpen();
-        return readHeld();
+        List<HeldLock> held = readHeld();
+        List<HeldLock> shown = null;
+        for (int i = 0; i < held.size(); i++) {
+            HeldLock lock = held.get(i);
+            if (lock.name().isPresent() && isTemporaryKey(lock.name().get())) {
+                if (shown == null) {
+                    shown = new ArrayList<>(held);
+                }
+                shown.set(
+                        i,
+                        new HeldLock(
+                                lock.id(),
+                                Optional.of(lock.name().get().substring(1)),
+                                lock.ownerPid(),
+                                lock.heldSince(),
+                                lock.ownerHost(),
+                                lock.fencingToken()));
+            }
+        }
+        return shown == null ? held : Collections.unmodifiableList(shown);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The bindings of temporary name locks ({@link #lockName(String)}) are not listed.
+     */
     @Override
     public final SortedMap<String, Integer> lockNames() {
         ensureOpen();
-        return readNames();
+        SortedMap<String, Integer> names = readNames();
+        if (names.isEmpty() || !isTemporaryKey(names.firstKey())) {
+            return names;
+        }
+        return Collections.unmodifiableSortedMap(names.tailMap(String.valueOf((char) (TEMPORARY_KEY_PREFIX + 1))));
+    }
+
+    private static boolean isTemporaryKey(String key) {
+        return !key.isEmpty() && key.charAt(0) == TEMPORARY_KEY_PREFIX;
+    }
+
+    @Override
+    public final LockHandle lockName(String name) throws InterruptedException {
+        Optional<LockHandle> held = holdName(name, 0, true);
+        if (held.isEmpty()) {
+            throw new IllegalStateException("Waiting without a time limit for temporary name '" + name
+                    + "' ended without the lock; this is a bug");
+        }
+        return held.get();
+    }
+
+    @Override
+    public final Optional<LockHandle> tryLockName(String name, Duration timeout) throws InterruptedException {
+        long nanos;
+        try {
+            nanos = timeout.isNegative() ? 0 : timeout.toNanos();
+        } catch (ArithmeticException ex) {
+            return holdName(name, 0, true);
+        }
+        return holdName(name, nanos, false);
+    }
+
+    /**
+     * Acquires a temporary name lock. The protocol, for every backend:
+     *
+     * <ol>
+     *   <li>Look up the ID bound to the name's key, binding a newly allocated one if there is none
+     *       ({@link #bindName}).
+     *   <li>Wait for that ID's lock in slices of {@link #NAME_WAIT_SLICE_NANOS}; after each slice
+     *       in which the lock stayed held, look the key up again read-only ({@link #boundId}) and
+     *       move to the ID it is bound to now (binding a new one if it is unbound). Without this a
+     *       waiter whose ID was freed and bound to another name meanwhile would wait for that
+     *       other name's holder.
+     *   <li>Holding the ID, validate: bind the key again. If it returns this ID, the name is held.
+     *       Otherwise the ID was freed (and maybe re-bound) while this process waited: unlock it
+     *       without freeing it and go on with the returned ID.
+     * </ol>
+     *
+     * The release ({@link AbstractLocker#unlockFreeing}) frees the ID, and with it the binding,
+     * while still holding it, then unlocks. So only the holder of ID {@code L} ever removes the
+     * binding {@code key -> L}, and a binding validated by a holder lasts until that holder
+     * releases: two processes inside the critical section of one name would need the key bound to
+     * two IDs at once.
+     */
+    private Optional<LockHandle> holdName(String name, long timeoutNanos, boolean forever) throws InterruptedException {
+        ensureOpen();
+        checkName(name);
+        int bytes = name.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > MAX_TEMPORARY_NAME_BYTES) {
+            throw new IllegalArgumentException("A temporary lock name must be at most " + MAX_TEMPORARY_NAME_BYTES
+                    + " bytes in UTF-8, but '" + name.substring(0, name.offsetByCodePoints(0, 32)) + "...' has "
+                    + bytes + "; use a shorter name or a hash of it");
+        }
+        String key = TEMPORARY_KEY_PREFIX + name;
+        long deadline = System.nanoTime() + timeoutNanos;
+        Thread me = Thread.currentThread();
+        int id = bindName(key).id();
+        while (true) {
+            if (holders.get(id) == me) {
+                throw new IllegalMonitorStateException("Thread '" + me.getName() + "' already holds temporary name '"
+                        + name + "' (lock " + id + " of " + this + "); locking it again would wait forever because"
+                        + " Interlock locks are not reentrant: release it first, or take it once around the whole"
+                        + " critical section");
+            }
+            AbstractLocker locker = lockerFor(id);
+            long slice =
+                    forever ? NAME_WAIT_SLICE_NANOS : Math.min(NAME_WAIT_SLICE_NANOS, deadline - System.nanoTime());
+            boolean acquired = slice <= 0 ? locker.tryLock() : locker.tryLock(Duration.ofNanos(slice));
+            if (acquired) {
+                int bound;
+                try {
+                    bound = bindName(key).id();
+                } catch (RuntimeException ex) {
+                    locker.unlock();
+                    throw ex;
+                }
+                if (bound == id) {
+                    return Optional.of(new TemporaryNameHold(locker, name, locker.holdStamp()));
+                }
+                // Freed (and maybe re-bound to another name) while this process waited for it.
+                locker.unlock();
+                id = bound;
+                continue;
+            }
+            if (!forever && deadline - System.nanoTime() <= 0) {
+                return Optional.empty();
+            }
+            OptionalInt now = boundId(key);
+            id = now.isPresent() ? now.getAsInt() : bindName(key).id();
+        }
     }
 
     @Override
@@ -279,6 +434,25 @@ public abstract class AbstractManager implements Manager {
      * @return the lock bound to the name
      */
     protected abstract Locker bindName(String name);
+
+    /**
+     * Returns the ID bound to {@code key} in the name table, without binding, allocating or taking
+     * any lock that {@link #bindName} or {@link #deallocate} take exclusively where the backend can
+     * avoid it. Used by waiters for temporary name locks to notice that a binding moved. A result
+     * must have been the binding at some moment during the call; an empty result or a stale ID is
+     * harmless (the caller then binds, or validates after locking), so a backend may answer from a
+     * snapshot.
+     *
+     * <p>The default reads every name with {@link #readNames()}; backends override it with a
+     * direct look-up.
+     *
+     * @param key a valid name, or the key of a temporary name lock
+     * @return the bound ID, or empty when the key is not bound
+     */
+    protected OptionalInt boundId(String key) {
+        Integer id = readNames().get(key);
+        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+    }
 
     /** Releases the storage of this instance (mappings, descriptors); called once, by close. */
     protected abstract void closeStorage();

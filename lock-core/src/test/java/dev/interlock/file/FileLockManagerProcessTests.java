@@ -9,6 +9,7 @@ import dev.interlock.Locker;
 import dev.interlock.testing.ChildJvm;
 import dev.interlock.testing.CounterWorker;
 import dev.interlock.testing.SharedCounter;
+import dev.interlock.testing.TemporaryNameWorker;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -94,6 +95,43 @@ class FileLockManagerProcessTests {
         }
         assertThat(new SharedCounter(counters.resolve("counter-0")).get())
                 .isEqualTo((long) processes * threads * iterations);
+    }
+
+    /**
+     * Three processes of two threads hammer three temporary names on the file backend; releases
+     * free the IDs, so the same few IDs move between the names across processes.
+     */
+    @Test
+    void processesUnderTemporaryNamesWhoseIdsMoveShouldLoseNoUpdate() throws java.io.IOException {
+        Path counters = Files.createDirectory(tempDir.resolve("name-counters"));
+        int processes = 3;
+        int threads = 2;
+        int iterations = 200;
+        List<ChildJvm> workers = new ArrayList<>();
+        try {
+            for (int p = 0; p < processes; p++) {
+                workers.add(ChildJvm.start(
+                        TemporaryNameWorker.class,
+                        FileOpener.class.getName(),
+                        lockDir.toString(),
+                        String.valueOf(threads),
+                        String.valueOf(iterations),
+                        "3",
+                        counters.toString()));
+            }
+            for (ChildJvm worker : workers) {
+                assertThat(worker.awaitSuccess(WAIT)).contains("DONE " + threads * iterations);
+            }
+        } finally {
+            workers.forEach(ChildJvm::close);
+        }
+        long total = 0;
+        for (int k = 0; k < 3; k++) {
+            total += new SharedCounter(counters.resolve("counter-" + k)).get();
+        }
+        assertThat(total).isEqualTo((long) processes * threads * iterations);
+        assertThat(manager.allocatedLocks()).isZero();
+        assertThat(manager.lockNames()).isEmpty();
     }
 
     private static ChildJvm virtualThreadWorker(int carriers, String... args) {

@@ -19,6 +19,24 @@ class InMemoryManagerTests extends LockManagerContractTests {
         return InMemoryManager.create(64);
     }
 
+    /**
+     * Issue 14's figure: a million distinct names, one after another, on a 2,048-lock storage
+     * that also holds a permanent allocation, leave the allocation where it started.
+     */
+    @Test
+    void millionDistinctTemporaryNamesShouldLeaveAllocationWhereItStarted() throws InterruptedException {
+        try (InMemoryManager storage = InMemoryManager.create(2048)) {
+            storage.allocateLock();
+            storage.namedLock("permanent");
+            for (int i = 0; i < 1_000_000; i++) {
+                storage.lockName("user-" + i).close();
+            }
+            assertThat(storage.allocatedLocks()).isEqualTo(2);
+            assertThat(storage.availableLocks()).hasValue(2046);
+            assertThat(storage.allocateLock().id()).isEqualTo(2);
+        }
+    }
+
     @Test
     void createWithZeroLocksShouldThrow() {
         assertThatIllegalArgumentException()

@@ -10,6 +10,7 @@ import dev.interlock.testing.ChildJvm;
 import dev.interlock.testing.CounterWorker;
 import dev.interlock.testing.SegmentNames;
 import dev.interlock.testing.SharedCounter;
+import dev.interlock.testing.TemporaryNameWorker;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -83,6 +84,38 @@ class SHMLockManagerMultiProcessTests {
             total += new SharedCounter(counters.resolve("counter-" + id)).get();
         }
         assertThat(total).isEqualTo(4 * 4 * 400);
+    }
+
+    /**
+     * Four processes of four threads hammer three temporary names; every release frees the name's
+     * ID, so the lowest IDs move between the names constantly and every interleaving of lock,
+     * validation, free and unlock occurs across processes. A counter short of its increments would
+     * show two holders of one name at once.
+     */
+    @Test
+    void fourProcessesShouldLoseNoUpdateUnderTemporaryNamesWhoseIdsMoveConstantly() {
+        int iterations = 500;
+        for (int process = 0; process < 4; process++) {
+            start(
+                    TemporaryNameWorker.class,
+                    ShmOpener.class.getName(),
+                    segment,
+                    "4",
+                    String.valueOf(iterations),
+                    "3",
+                    counters.toString());
+        }
+        for (ChildJvm child : children) {
+            assertThat(child.awaitSuccess(WAIT)).contains("DONE " + 4 * iterations);
+        }
+        long total = 0;
+        for (int k = 0; k < 3; k++) {
+            total += new SharedCounter(counters.resolve("counter-" + k)).get();
+        }
+        assertThat(total).isEqualTo(4 * 4 * iterations);
+        assertThat(manager.allocatedLocks()).isZero();
+        assertThat(manager.lockNames()).isEmpty();
+        assertThat(manager.locksHeld()).isEmpty();
     }
 
     private void runCounterWorkers(int locks, int iterations) {

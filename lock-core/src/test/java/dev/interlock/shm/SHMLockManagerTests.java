@@ -38,6 +38,11 @@ class SHMLockManagerTests extends LockManagerContractTests {
     }
 
     @Override
+    protected int distinctTemporaryNames() {
+        return 100_000;
+    }
+
+    @Override
     protected Optional<Manager> openSecondManager(Manager first) {
         return Optional.of(SHMLockManager.open(segment, 64));
     }

@@ -17,6 +17,7 @@ import dev.interlock.Manager;
 import dev.interlock.ManagerClosedException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +35,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -989,5 +991,167 @@ public abstract class LockManagerContractTests {
             all.addAll(mine);
         }
         assertThat(all).as("distinct over all threads").hasSize(threads * holds);
+    }
+
+    // --- Temporary name locks ---------------------------------------------------------------
+
+    /**
+     * How many distinct temporary names {@link #distinctTemporaryNamesShouldLeaveAllocationWhereItStarted}
+     * locks one after another; backends whose allocation is cheap raise it.
+     *
+     * @return the number of names
+     */
+    protected int distinctTemporaryNames() {
+        return 2_000;
+    }
+
+    @Test
+    void distinctTemporaryNamesShouldLeaveAllocationWhereItStarted() throws Exception {
+        Locker permanent = manager.allocateLock();
+        int before = manager.allocatedLocks();
+        int names = distinctTemporaryNames();
+        for (int i = 0; i < names; i++) {
+            try (LockHandle held = manager.lockName("user-" + i)) {
+                assertThat(held.isValid()).isTrue();
+            }
+        }
+        assertThat(manager.allocatedLocks())
+                .as("allocated after %d names", names)
+                .isEqualTo(before);
+        assertThat(manager.lockNames()).isEmpty();
+        assertThat(manager.allocateLock().id()).isNotEqualTo(permanent.id());
+    }
+
+    @Test
+    void temporaryNameShouldExcludeOtherHoldersAndFreeItsIdWhenReleased() throws Exception {
+        Manager other = openSecondManager(manager).map(this::track).orElse(manager);
+        int before = manager.allocatedLocks();
+        LockHandle held = manager.lockName("invoice-42");
+        assertThat(manager.allocatedLocks()).isEqualTo(before + 1);
+        assertThat(onOtherThread(() -> other.tryLockName("invoice-42", Duration.ofMillis(100))))
+                .isEmpty();
+        assertThat(onOtherThread(() -> {
+                    try (LockHandle unrelated = other.lockName("invoice-43")) {
+                        return unrelated.locker().id();
+                    }
+                }))
+                .isNotEqualTo(held.locker().id());
+        Future<Boolean> waiter = executor.submit(() -> {
+            try (LockHandle next = other.lockName("invoice-42")) {
+                return next.isValid();
+            }
+        });
+        held.close();
+        assertThat(waiter.get(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        assertThat(held.isValid()).isFalse();
+        assertThat(manager.allocatedLocks()).isEqualTo(before);
+    }
+
+    @Test
+    void temporaryNamesShouldBeHiddenFromLockNamesButShownInLocksHeld() throws Exception {
+        manager.namedLock("permanent");
+        try (LockHandle held = manager.lockName("temporary")) {
+            assertThat(manager.lockNames()).containsOnlyKeys("permanent");
+            assertThat(manager.locksHeld()).extracting(HeldLock::name).containsExactly(Optional.of("temporary"));
+            assertThat(held.fencingToken()).isPositive();
+            assertThat(manager.namedLock("temporary").id())
+                    .isNotEqualTo(held.locker().id());
+        }
+    }
+
+    @Test
+    void temporaryNameLockedTwiceByOneThreadShouldThrowInsteadOfWaitingForever() throws Exception {
+        try (LockHandle held = manager.lockName("job")) {
+            assertThatExceptionOfType(IllegalMonitorStateException.class)
+                    .isThrownBy(() -> manager.lockName("job"))
+                    .withMessageContaining("already holds temporary name 'job'");
+            assertThat(held.isValid()).isTrue();
+        }
+    }
+
+    @Test
+    void temporaryNameShouldRefuseKeysThatCannotBeStored() {
+        assertThatIllegalArgumentException().isThrownBy(() -> manager.lockName("bad\u0001name"));
+        String longest = "\uD83D\uDD12".repeat(255);
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> manager.lockName(longest))
+                .withMessageContaining("at most 1019 bytes in UTF-8");
+    }
+
+    /**
+     * The trap of waiting on a stale ID: the waiter for {@code N} waits on ID {@code L}; the
+     * binding is removed and {@code L} is allocated to an unrelated holder, who keeps it. Waiting
+     * on {@code L} would wait for that holder; the waiter must notice that {@code N} is unbound
+     * and bind it anew.
+     */
+    @Test
+    void waiterOnAnIdReusedByAnotherHolderShouldMoveToTheNameNewBinding() throws Exception {
+        LockHandle first = manager.lockName("N");
+        int stale = first.locker().id();
+        AtomicReference<Thread> waiterThread = new AtomicReference<>();
+        Future<Integer> waiter = executor.submit(() -> {
+            waiterThread.set(Thread.currentThread());
+            try (LockHandle held = manager.tryLockName("N", WAIT).orElseThrow()) {
+                return held.locker().id();
+            }
+        });
+        awaitWaiting(waiterThread);
+        first.locker().free();
+        Locker unrelated = manager.allocateLock();
+        assertThat(unrelated.id()).as("the freed ID went to an unrelated user").isEqualTo(stale);
+        // The unrelated user holds ID `stale` from here on (the hold passes from "N" to it).
+        int moved = waiter.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(moved).isNotEqualTo(stale);
+        first.locker().unlock();
+    }
+
+    /**
+     * Waits until {@code thread} waits inside {@code tryLockName}: parked in this JVM, or in a
+     * native call (a futex or a file lock), which the JVM reports as runnable.
+     */
+    private static void awaitWaiting(AtomicReference<Thread> thread) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!isWaitingForName(thread.get())) {
+            assertThat(System.nanoTime() - deadline)
+                    .as("waiter started waiting")
+                    .isNegative();
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+    }
+
+    private static boolean isWaitingForName(Thread thread) {
+        if (thread == null) {
+            return false;
+        }
+        StackTraceElement[] stack = thread.getStackTrace();
+        boolean inTryLockName =
+                Arrays.stream(stack).anyMatch(frame -> frame.getMethodName().equals("holdName"));
+        Thread.State state = thread.getState();
+        boolean parked = state == Thread.State.WAITING || state == Thread.State.TIMED_WAITING;
+        return inTryLockName && (parked || (stack.length > 0 && stack[0].isNativeMethod()));
+    }
+
+    @Test
+    void twoThreadsHoldingUnrelatedTemporaryNamesShouldNeverWaitForEachOther() throws Exception {
+        CyclicBarrier bothHold = new CyclicBarrier(2);
+        Callable<Integer> worker = () -> {
+            String me = Thread.currentThread().getName();
+            int rounds = 0;
+            for (int i = 0; i < 200; i++) {
+                try (LockHandle outer = manager.lockName(me + "-outer-" + i)) {
+                    bothHold.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                    try (LockHandle inner =
+                            manager.tryLockName(me + "-inner-" + i, WAIT).orElseThrow()) {
+                        rounds++;
+                    }
+                }
+            }
+            return rounds;
+        };
+        Future<Integer> a = executor.submit(worker);
+        Future<Integer> b = executor.submit(worker);
+        assertThat(a.get(WAIT.toMillis() * 2, TimeUnit.MILLISECONDS)).isEqualTo(200);
+        assertThat(b.get(WAIT.toMillis() * 2, TimeUnit.MILLISECONDS)).isEqualTo(200);
+        assertThat(manager.allocatedLocks()).isZero();
     }
 }

@@ -2,7 +2,6 @@ package dev.interlock.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.interlock.Locker;
 import dev.interlock.Manager;
 import dev.interlock.shm.SHMLockManager;
 import dev.interlock.spring.autoconfigure.InterlockAutoConfiguration;
@@ -72,11 +71,12 @@ class WithLockMultiProcessTests {
             contextRunner
                     .withPropertyValues("interlock.backend=shm", "interlock.shm.path=" + segment)
                     .run(context -> {
-                        Locker held = context.getBean(Manager.class).namedLock("held");
-                        assertThat(held.tryLock()).isFalse();
+                        Manager manager = context.getBean(Manager.class);
+                        assertThat(manager.tryLockName("held", Duration.ZERO)).isEmpty();
                         holder.kill();
-                        assertThat(held.tryLock(Duration.ofSeconds(10))).isTrue();
-                        held.unlock();
+                        manager.tryLockName("held", Duration.ofSeconds(10))
+                                .orElseThrow()
+                                .close();
                         SimpleMeterRegistry registry = context.getBean(SimpleMeterRegistry.class);
                         context.getBean(InterlockMetrics.class).bindTo(registry);
                         assertThat(registry.get(InterlockMetrics.LOCK_RECOVERIES)

@@ -11,7 +11,7 @@ import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.SortedMap;
 import org.jspecify.annotations.Nullable;
-import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
+import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -29,9 +29,11 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  *   <li>{@code GET /actuator/locks/{lock}}: one lock, by ID or by name, held or not. A selector
  *       of digits only is an ID, so a name such as {@code 42} can only be found in {@code names}.
  *       Looking a name up never allocates it: names are read with {@link Manager#lockNames()}.
- *   <li>{@code DELETE /actuator/locks}: {@link Manager#freeAllLocks()}, refused unless {@code
- *       interlock.endpoint.free-all.enabled=true}. Dangerous: afterwards the allocation state
- *       disagrees with every lock ID that callers have stored, until they are all renumbered.
+ *   <li>{@code DELETE /actuator/locks}: {@link Manager#freeAllLocks()}. The endpoint's default
+ *       access is {@link Access#READ_ONLY}, so this operation exists only with {@code
+ *       management.endpoint.locks.access=unrestricted}, as Boot does for {@code shutdown} and
+ *       {@code heapdump}. Dangerous: afterwards the allocation state disagrees with every lock ID
+ *       that callers have stored, until they are all renumbered.
  * </ul>
  *
  * <p>Reading allocates nothing and takes no lock (except the shared lock the file backend may take
@@ -44,16 +46,12 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  * @author Interlock team
  * @since 0.1.0
  */
-@Endpoint(id = "locks")
+@Endpoint(id = "locks", defaultAccess = Access.READ_ONLY)
 public class LocksEndpoint {
-
-    static final String FREE_ALL_PROPERTY = "interlock.endpoint.free-all.enabled";
 
     private final Manager manager;
 
     private final String backend;
-
-    private final boolean freeAllEnabled;
 
     private final Clock clock;
 
@@ -62,16 +60,14 @@ public class LocksEndpoint {
      *
      * @param manager the manager to report on
      * @param backend the backend's name, as reported
-     * @param freeAllEnabled whether the delete operation may free every lock
      */
-    public LocksEndpoint(Manager manager, String backend, boolean freeAllEnabled) {
-        this(manager, backend, freeAllEnabled, Clock.systemUTC());
+    public LocksEndpoint(Manager manager, String backend) {
+        this(manager, backend, Clock.systemUTC());
     }
 
-    LocksEndpoint(Manager manager, String backend, boolean freeAllEnabled, Clock clock) {
+    LocksEndpoint(Manager manager, String backend, Clock clock) {
         this.manager = Objects.requireNonNull(manager, "manager");
         this.backend = Objects.requireNonNull(backend, "backend");
-        this.freeAllEnabled = freeAllEnabled;
         this.clock = clock;
     }
 
@@ -171,17 +167,13 @@ public class LocksEndpoint {
     }
 
     /**
-     * Frees every allocated lock with {@link Manager#freeAllLocks()}, if {@value
-     * #FREE_ALL_PROPERTY} is {@code true}.
+     * Frees every allocated lock with {@link Manager#freeAllLocks()}. Reachable only when the
+     * endpoint's access is unrestricted ({@code management.endpoint.locks.access=unrestricted}).
      *
      * @return how many locks were allocated before
-     * @throws FreeAllLocksRefusedException if freeing all locks is not enabled
      */
     @DeleteOperation
     public FreedLocksDescriptor freeAllLocks() {
-        if (!freeAllEnabled) {
-            throw new FreeAllLocksRefusedException();
-        }
         int allocated = manager.allocatedLocks();
         manager.freeAllLocks();
         return new FreedLocksDescriptor(allocated);
@@ -250,23 +242,4 @@ public class LocksEndpoint {
      * @param freed how many locks were allocated before they were all freed
      */
     public record FreedLocksDescriptor(int freed) implements OperationResponseBody {}
-
-    /**
-     * Thrown when the delete operation is called without {@value #FREE_ALL_PROPERTY}.
-     *
-     * @author Interlock team
-     * @since 0.1.0
-     */
-    public static final class FreeAllLocksRefusedException extends InvalidEndpointRequestException {
-
-        private static final long serialVersionUID = 1L;
-
-        static final String MESSAGE = "Freeing all locks is disabled: it makes the allocation state disagree with"
-                + " every lock ID that callers have stored until they are all renumbered. Set "
-                + FREE_ALL_PROPERTY + "=true to allow it, only during a renumbering with no other process active.";
-
-        FreeAllLocksRefusedException() {
-            super(MESSAGE, MESSAGE);
-        }
-    }
 }

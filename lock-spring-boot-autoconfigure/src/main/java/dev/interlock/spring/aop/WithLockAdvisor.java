@@ -9,6 +9,8 @@ import org.aopalliance.aop.Advice;
 import org.springframework.aop.Pointcut;
 import org.springframework.aop.support.AbstractPointcutAdvisor;
 import org.springframework.aop.support.StaticMethodMatcherPointcut;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.core.Ordered;
 
 /**
@@ -23,7 +25,7 @@ import org.springframework.core.Ordered;
  * @author Interlock team
  * @since 0.1.0
  */
-public final class WithLockAdvisor extends AbstractPointcutAdvisor {
+public final class WithLockAdvisor extends AbstractPointcutAdvisor implements BeanFactoryAware {
 
     private static final long serialVersionUID = 1L;
 
@@ -48,6 +50,16 @@ public final class WithLockAdvisor extends AbstractPointcutAdvisor {
     public WithLockAdvisor(Supplier<Manager> manager, Supplier<List<WithLockListener>> listeners, int order) {
         this.interceptor = new WithLockInterceptor(manager, listeners);
         setOrder(order);
+    }
+
+    /**
+     * Lets {@code @WithLock} resolve {@code ${...}} placeholders and {@code @bean} references.
+     *
+     * @param beanFactory the bean factory of the application context
+     */
+    @Override
+    public void setBeanFactory(BeanFactory beanFactory) {
+        interceptor.setBeanFactory(beanFactory);
     }
 
     @Override

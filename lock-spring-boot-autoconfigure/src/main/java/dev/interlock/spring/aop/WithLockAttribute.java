@@ -1,27 +1,55 @@
 package dev.interlock.spring.aop;
 
-import dev.interlock.Locker;
-import dev.interlock.Manager;
+import dev.interlock.spring.LockTemplate;
 import dev.interlock.spring.WithLock;
+import dev.interlock.spring.WithLock.OnTimeout;
+import java.lang.reflect.Array;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Flow;
+import java.util.concurrent.Future;
 import org.jspecify.annotations.Nullable;
 import org.springframework.aop.support.AopUtils;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.config.ConfigurableBeanFactory;
 import org.springframework.boot.convert.DurationStyle;
+import org.springframework.context.expression.BeanFactoryResolver;
 import org.springframework.context.expression.MethodBasedEvaluationContext;
 import org.springframework.core.DefaultParameterNameDiscoverer;
 import org.springframework.core.ParameterNameDiscoverer;
+import org.springframework.core.ResolvableType;
 import org.springframework.core.annotation.AnnotatedElementUtils;
-import org.springframework.expression.EvaluationContext;
 import org.springframework.expression.Expression;
 import org.springframework.expression.ExpressionException;
+import org.springframework.expression.spel.SpelNode;
+import org.springframework.expression.spel.ast.VariableReference;
+import org.springframework.expression.spel.standard.SpelExpression;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
+import org.springframework.util.ClassUtils;
 import org.springframework.util.ReflectionUtils;
 
 /**
- * One method's {@link WithLock @WithLock}, parsed once: the expression, the timeout, and how to
- * find the lock for a call.
+ * One method's {@link WithLock @WithLock}, parsed and checked once (at startup, by {@link
+ * WithLockMethodValidator}, or at the first call): the expression, the timeout, the behaviour on
+ * timeout and how to find the lock for a call.
+ *
+ * <p>The literal-versus-expression rule, applied here and nowhere else: after {@code ${...}}
+ * placeholders are resolved, a {@code name} containing {@code #}, {@code '} or {@code @} is SpEL,
+ * any other {@code name} is literal; an {@code id} is always SpEL.
  *
  * @author Interlock team
  */
@@ -31,9 +59,17 @@ final class WithLockAttribute {
 
     private static final ParameterNameDiscoverer parameterNames = new DefaultParameterNameDiscoverer();
 
+    private static final @Nullable Class<?> reactivePublisher = ClassUtils.isPresent(
+                    "org.reactivestreams.Publisher", WithLockAttribute.class.getClassLoader())
+            ? ClassUtils.resolveClassName("org.reactivestreams.Publisher", WithLockAttribute.class.getClassLoader())
+            : null;
+
     private final Method method;
 
     private final String expressionText;
+
+    /** The name after placeholders were resolved: the lock name itself when {@link #expression} is null. */
+    private final String resolvedText;
 
     private final boolean byName;
 
@@ -42,21 +78,31 @@ final class WithLockAttribute {
 
     private final @Nullable Duration timeout;
 
+    private final OnTimeout onTimeout;
+
+    private final @Nullable BeanFactory beanFactory;
+
     /** The annotation and the method, such as {@code @WithLock(id = "#c.lockId") on example.Service.start()}. */
     private final String where;
 
     private WithLockAttribute(
             Method method,
             String expressionText,
+            String resolvedText,
             boolean byName,
             @Nullable Expression expression,
             @Nullable Duration timeout,
+            OnTimeout onTimeout,
+            @Nullable BeanFactory beanFactory,
             String where) {
         this.method = method;
         this.expressionText = expressionText;
+        this.resolvedText = resolvedText;
         this.byName = byName;
         this.expression = expression;
         this.timeout = timeout;
+        this.onTimeout = onTimeout;
+        this.beanFactory = beanFactory;
         this.where = where;
     }
 
@@ -78,12 +124,15 @@ final class WithLockAttribute {
     }
 
     /**
-     * Parses the annotation that applies to {@code method}.
+     * Parses and checks the annotation that applies to {@code method}.
      *
-     * @throws IllegalStateException if the annotation names no lock or two, or its expression or
-     *     timeout does not parse
+     * @param beanFactory resolves {@code ${...}} placeholders and {@code @bean} references; may be
+     *     {@code null} outside a container
+     * @throws IllegalStateException if the annotation names no lock or two, its expression or
+     *     timeout does not parse, it refers to a parameter the method does not have, or the
+     *     method's return type cannot be protected
      */
-    static WithLockAttribute parse(Method method, Class<?> targetClass) {
+    static WithLockAttribute parse(Method method, Class<?> targetClass, @Nullable BeanFactory beanFactory) {
         Method specific = AopUtils.getMostSpecificMethod(method, targetClass);
         String on = " on " + targetClass.getName() + "." + specific.getName() + "()";
         String where = "@WithLock" + on;
@@ -98,12 +147,33 @@ final class WithLockAttribute {
                     + "; set exactly one: name = \"'invoice-' + #invoice.id\" for a named lock, or"
                     + " id = \"#container.lockId\" for a lock ID");
         }
-        String text = hasName ? annotation.name() : annotation.id();
-        boolean literal = hasName && text.indexOf('#') < 0 && text.indexOf('\'') < 0;
+        String written = hasName ? annotation.name() : annotation.id();
+        String text = resolvePlaceholders(written, beanFactory, where);
+        boolean literal = hasName && text.indexOf('#') < 0 && text.indexOf('\'') < 0 && text.indexOf('@') < 0;
         Expression expression = literal ? null : parseExpression(text, where);
-        String annotated = "@WithLock(" + (hasName ? "name" : "id") + " = \"" + text + "\")" + on;
+        String annotated = "@WithLock(" + (hasName ? "name" : "id") + " = \"" + written + "\")" + on;
+        if (expression != null) {
+            checkVariables(expression, specific, annotated);
+        }
+        Duration timeout = parseTimeout(resolvePlaceholders(annotation.timeout(), beanFactory, where), where);
+        checkReturnType(specific, annotation.onTimeout(), timeout, annotated);
         return new WithLockAttribute(
-                specific, text, hasName, expression, parseTimeout(annotation.timeout(), where), annotated);
+                specific, written, text, hasName, expression, timeout, annotation.onTimeout(), beanFactory, annotated);
+    }
+
+    private static String resolvePlaceholders(String text, @Nullable BeanFactory beanFactory, String where) {
+        if (!(beanFactory instanceof ConfigurableBeanFactory configurable) || !text.contains("${")) {
+            return text;
+        }
+        try {
+            String resolved = configurable.resolveEmbeddedValue(text);
+            return resolved != null ? resolved : text;
+        } catch (IllegalArgumentException ex) {
+            throw new IllegalStateException(
+                    where + " has a placeholder in \"" + text + "\" that cannot be resolved: " + ex.getMessage()
+                            + "; define the property or give a default with ${name:default}",
+                    ex);
+        }
     }
 
     private static Expression parseExpression(String text, String where) {
@@ -112,6 +182,76 @@ final class WithLockAttribute {
         } catch (ExpressionException ex) {
             throw new IllegalStateException(
                     where + " has an invalid SpEL expression \"" + text + "\": " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * Checks that every {@code #variable} of the expression is one the call will define: a
+     * parameter name, {@code #p<i>} or {@code #a<i>} for an existing position, {@code #root} or
+     * {@code #this}.
+     */
+    private static void checkVariables(Expression expression, Method method, String where) {
+        if (!(expression instanceof SpelExpression spel)) {
+            return;
+        }
+        Set<String> known = new HashSet<>(List.of("root", "this"));
+        String[] names = parameterNames.getParameterNames(method);
+        for (int i = 0; i < method.getParameterCount(); i++) {
+            known.add("p" + i);
+            known.add("a" + i);
+            if (names != null) {
+                known.add(names[i]);
+            }
+        }
+        List<String> unknown = new ArrayList<>();
+        collectVariables(spel.getAST(), known, unknown);
+        if (!unknown.isEmpty()) {
+            throw new IllegalStateException(where + " refers to " + String.join(", ", unknown)
+                    + ", which the method does not define; it can use "
+                    + (names != null ? "#" + String.join(", #", names) + ", " : "")
+                    + "#p0 .. #p" + Math.max(0, method.getParameterCount() - 1)
+                    + (names == null ? " (compile with -parameters to use parameter names)" : ""));
+        }
+    }
+
+    private static void collectVariables(SpelNode node, Set<String> known, List<String> unknown) {
+        if (node instanceof VariableReference) {
+            String variable = node.toStringAST().substring(1);
+            if (!known.contains(variable)) {
+                unknown.add("#" + variable);
+            }
+        }
+        for (int i = 0; i < node.getChildCount(); i++) {
+            collectVariables(node.getChild(i), known, unknown);
+        }
+    }
+
+    private static void checkReturnType(Method method, OnTimeout onTimeout, @Nullable Duration timeout, String where) {
+        Class<?> type = method.getReturnType();
+        boolean stage = CompletionStage.class.isAssignableFrom(type);
+        if (!stage && Future.class.isAssignableFrom(type)) {
+            throw new IllegalStateException(where + " returns " + type.getName()
+                    + ", whose completion cannot be observed, so the lock would be released before the work ends;"
+                    + " return a CompletableFuture or CompletionStage (held until it completes), or lock inside the"
+                    + " asynchronous work");
+        }
+        if (Flow.Publisher.class.isAssignableFrom(type)
+                || (reactivePublisher != null && reactivePublisher.isAssignableFrom(type))) {
+            throw new IllegalStateException(where + " returns the reactive type " + type.getName()
+                    + ", which @WithLock cannot hold a lock for (the work runs when subscribed, after the method"
+                    + " returned); return a CompletableFuture (e.g. mono.toFuture()), or lock inside the pipeline"
+                    + " with LockTemplate");
+        }
+        if (onTimeout == OnTimeout.SKIP) {
+            if (timeout == null) {
+                throw new IllegalStateException(where + " sets onTimeout = SKIP without a timeout, so it would wait"
+                        + " instead of skipping; set timeout = \"0\" to skip when the lock is held, or a longer one");
+            }
+            if (type.isPrimitive() && type != void.class) {
+                throw new IllegalStateException(where + " sets onTimeout = SKIP but returns " + type.getName()
+                        + ", which has no empty value for a skipped call; return void, a wrapper, Optional or a"
+                        + " collection, or use onTimeout = THROW");
+            }
         }
     }
 
@@ -155,19 +295,70 @@ final class WithLockAttribute {
     }
 
     /**
-     * Evaluates the expression for one call and returns the lock it names.
+     * Returns the result of a call skipped with {@link OnTimeout#SKIP}: an empty value of the
+     * method's return type.
      *
-     * @param manager the manager to take the lock from
+     * @return the empty value
+     */
+    @Nullable
+    Object skippedResult() {
+        Class<?> type = method.getReturnType();
+        if (CompletionStage.class.isAssignableFrom(type)) {
+            Class<?> value = ResolvableType.forMethodReturnType(method)
+                    .as(CompletionStage.class)
+                    .getGeneric(0)
+                    .resolve(Object.class);
+            return CompletableFuture.completedFuture(emptyValue(value));
+        }
+        return emptyValue(type);
+    }
+
+    private static @Nullable Object emptyValue(Class<?> type) {
+        if (type == Optional.class) {
+            return Optional.empty();
+        }
+        if (type.isArray()) {
+            return Array.newInstance(type.getComponentType(), 0);
+        }
+        if (type.isAssignableFrom(ArrayList.class)) {
+            return new ArrayList<>();
+        }
+        if (type.isAssignableFrom(TreeSet.class) && SortedSet.class.isAssignableFrom(type)) {
+            return new TreeSet<>();
+        }
+        if (type.isAssignableFrom(HashSet.class)) {
+            return new HashSet<>();
+        }
+        if (type.isAssignableFrom(TreeMap.class) && SortedMap.class.isAssignableFrom(type)) {
+            return new TreeMap<>();
+        }
+        if (Map.class.isAssignableFrom(type) && type.isAssignableFrom(java.util.LinkedHashMap.class)) {
+            return new java.util.LinkedHashMap<>();
+        }
+        if (Collection.class.isAssignableFrom(type) && type.isInterface()) {
+            return new ArrayList<>();
+        }
+        return null;
+    }
+
+    /**
+     * Evaluates the expression for one call and returns the lock request it names.
+     *
+     * @param template the template that takes the lock
      * @param target the bean the method is called on
      * @param arguments the call's arguments
-     * @return the lock, with the evaluated name for a named lock
+     * @return the request and its description
      * @throws IllegalStateException if the expression fails or gives no usable name or ID
      */
-    ResolvedLock resolve(Manager manager, @Nullable Object target, @Nullable Object[] arguments) {
+    ResolvedLock resolve(LockTemplate template, @Nullable Object target, @Nullable Object[] arguments) {
         if (expression == null) {
-            return new ResolvedLock(manager.namedLock(expressionText), expressionText);
+            return resolved(template.name(resolvedText), "'" + resolvedText + "'");
         }
-        EvaluationContext context = new MethodBasedEvaluationContext(target, method, arguments, parameterNames);
+        MethodBasedEvaluationContext context =
+                new MethodBasedEvaluationContext(target, method, arguments, parameterNames);
+        if (beanFactory != null) {
+            context.setBeanResolver(new BeanFactoryResolver(beanFactory));
+        }
         Object value;
         try {
             value = expression.getValue(context);
@@ -180,32 +371,25 @@ final class WithLockAttribute {
         }
         if (byName) {
             String name = value.toString();
-            return new ResolvedLock(manager.namedLock(name), name);
+            return resolved(template.name(name), "'" + name + "'");
         }
         if (!(value instanceof Number number) || number.doubleValue() != number.intValue()) {
             throw new IllegalStateException(where + " evaluated to " + value + " ("
                     + value.getClass().getName() + "), which is not an int lock ID");
         }
-        return new ResolvedLock(manager.retrieveLock(number.intValue()), null);
+        return resolved(template.id(number.intValue()), String.valueOf(number.intValue()));
     }
 
-    /**
-     * Describes a resolved lock for messages, such as {@code lock 'invoice-42' (ID 3) of
-     * @WithLock(name = "'invoice-' + #invoice.id") on example.InvoiceService.pay()}.
-     *
-     * @param lock the resolved lock
-     * @return the description
-     */
-    String describe(ResolvedLock lock) {
-        int id = lock.locker().id();
-        return "lock " + (lock.name() != null ? "'" + lock.name() + "' (ID " + id + ")" : id) + " of " + where;
+    private ResolvedLock resolved(LockTemplate.Request request, String lock) {
+        return new ResolvedLock(
+                request.timeout(timeout).onTimeout(onTimeout).tag(expressionText), "lock " + lock + " of " + where);
     }
 
     /**
      * The lock one call resolved to.
      *
-     * @param locker the lock
-     * @param name the evaluated name, or {@code null} for a lock chosen by ID
+     * @param request the template request
+     * @param description the lock and the annotated method, for messages
      */
-    record ResolvedLock(Locker locker, @Nullable String name) {}
+    record ResolvedLock(LockTemplate.Request request, String description) {}
 }

@@ -1,8 +1,11 @@
 package dev.interlock.spring.aop;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Told about every lock acquisition and release that {@link dev.interlock.spring.WithLock
- * &#64;WithLock} performs, for metrics. Reentrant calls, which do not lock again, are not reported.
+ * &#64;WithLock} and {@link dev.interlock.spring.LockTemplate} perform, for metrics. Reentrant calls, which do not
+ * lock again, are not reported.
  *
  * <p>Called on the calling thread, around the method: implementations must be quick and must not
  * throw.
@@ -21,6 +24,20 @@ public interface WithLockListener {
      * @param waitNanos how long the attempt took, in nanoseconds
      */
     void acquisitionEnded(String lock, AcquisitionOutcome outcome, long waitNanos);
+
+    /**
+     * Called right after a lock was acquired, on the acquiring thread; the returned handle is
+     * closed when the lock is released, possibly on another thread (an asynchronous result
+     * completes there). For measurements that must show a hold while it lasts, such as a {@code
+     * LongTaskTimer}, so that a stuck holder is visible before it releases.
+     *
+     * @param lock the annotation's expression text
+     * @return what to close at the release, or {@code null} (the default) for nothing
+     * @since 0.2.0
+     */
+    default @Nullable AutoCloseable holdStarted(String lock) {
+        return null;
+    }
 
     /**
      * Called after a lock that was acquired has been released.
@@ -44,6 +61,14 @@ public interface WithLockListener {
 
         /** The timeout ran out while another holder kept the lock; the method did not run. */
         TIMEOUT,
+
+        /**
+         * The timeout ran out while another holder kept the lock and the call was skipped ({@link
+         * dev.interlock.spring.WithLock.OnTimeout#SKIP}).
+         *
+         * @since 0.2.0
+         */
+        SKIPPED,
 
         /** The backend failed (storage unusable, manager closed, interrupted); the method did not run. */
         FAILED

@@ -4,9 +4,12 @@ import dev.interlock.spring.aot.InterlockRuntimeHints;
 import dev.interlock.spring.autoconfigure.InterlockBackendConfigurations.ManagerConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.ImportRuntimeHints;
+import org.springframework.core.env.Environment;
 
 /**
  * {@link EnableAutoConfiguration Auto-configuration} for the Interlock {@link dev.interlock.Manager
@@ -19,7 +22,30 @@ import org.springframework.context.annotation.ImportRuntimeHints;
  * @since 0.1.0
  */
 @AutoConfiguration
+@ConditionalOnBooleanProperty(name = "interlock.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(InterlockProperties.class)
 @Import(ManagerConfiguration.class)
 @ImportRuntimeHints(InterlockRuntimeHints.class)
-public final class InterlockAutoConfiguration {}
+public final class InterlockAutoConfiguration {
+
+    /**
+     * Warns at startup about retired properties that are still set
+     * ({@code interlock.endpoint.free-all.enabled}, {@code interlock.health.min-available}).
+     *
+     * @param environment the environment
+     * @return a marker bean
+     */
+    @Bean
+    static RetiredPropertiesCheck interlockRetiredPropertiesCheck(Environment environment) {
+        return new RetiredPropertiesCheck(RetiredProperties.warnIfSet(environment));
+    }
+
+    /**
+     * How many retired properties were found set at startup, each logged with its replacement.
+     *
+     * @param count the number of retired properties set
+     * @author Interlock team
+     * @since 0.2.0
+     */
+    public record RetiredPropertiesCheck(int count) {}
+}

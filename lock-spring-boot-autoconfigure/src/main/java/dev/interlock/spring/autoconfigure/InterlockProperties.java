@@ -30,6 +30,9 @@ public class InterlockProperties {
      */
     private Backend backend = Backend.platformDefault();
 
+    /** Whether the Interlock starter configures anything at all; false switches every part of it off. */
+    private boolean enabled = true;
+
     private final Shm shm = new Shm();
 
     private final File file = new File();
@@ -38,9 +41,25 @@ public class InterlockProperties {
 
     private final Aspect aspect = new Aspect();
 
-    private final Endpoint endpoint = new Endpoint();
+    /**
+     * Returns {@code interlock.enabled}.
+     *
+     * @return the value
+     * @since 0.2.0
+     */
+    public boolean isEnabled() {
+        return enabled;
+    }
 
-    private final Health health = new Health();
+    /**
+     * Sets {@code interlock.enabled}.
+     *
+     * @param enabled the value
+     * @since 0.2.0
+     */
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
 
     /**
      * Returns {@code interlock.backend}.
@@ -94,24 +113,6 @@ public class InterlockProperties {
      */
     public Aspect getAspect() {
         return aspect;
-    }
-
-    /**
-     * Returns the {@code interlock.endpoint.*} settings.
-     *
-     * @return the settings
-     */
-    public Endpoint getEndpoint() {
-        return endpoint;
-    }
-
-    /**
-     * Returns the {@code interlock.health.*} settings.
-     *
-     * @return the settings
-     */
-    public Health getHealth() {
-        return health;
     }
 
     /**
@@ -470,94 +471,6 @@ public class InterlockProperties {
          */
         public void setOrder(int order) {
             this.order = order;
-        }
-    }
-
-    /**
-     * Settings of the {@code locks} actuator endpoint.
-     *
-     * @author Interlock team
-     * @since 0.1.0
-     */
-    public static class Endpoint {
-
-        private final FreeAll freeAll = new FreeAll();
-
-        /**
-         * Returns the {@code interlock.endpoint.free-all.*} settings.
-         *
-         * @return the settings
-         */
-        public FreeAll getFreeAll() {
-            return freeAll;
-        }
-
-        /**
-         * Settings of the endpoint's delete operation, which frees every lock.
-         *
-         * @author Interlock team
-         * @since 0.1.0
-         */
-        public static class FreeAll {
-
-            /**
-             * Whether DELETE on the locks endpoint may free every allocated lock. Dangerous: the
-             * allocation state then disagrees with every lock ID that callers have stored, until
-             * they are all renumbered.
-             */
-            private boolean enabled;
-
-            /**
-             * Returns {@code interlock.endpoint.free-all.enabled}.
-             *
-             * @return the value
-             */
-            public boolean isEnabled() {
-                return enabled;
-            }
-
-            /**
-             * Sets {@code interlock.endpoint.free-all.enabled}.
-             *
-             * @param enabled the value
-             */
-            public void setEnabled(boolean enabled) {
-                this.enabled = enabled;
-            }
-        }
-    }
-
-    /**
-     * Settings of the {@code interlock} health indicator.
-     *
-     * @author Interlock team
-     * @since 0.1.0
-     */
-    public static class Health {
-
-        /**
-         * Fewest locks that must remain free to allocate for the health to be UP, so that it
-         * reports DOWN before allocation starts failing; ignored by backends without a lock
-         * limit. The default 1 reports DOWN once every lock is allocated.
-         */
-        private int minAvailable = 1;
-
-        /**
-         * Returns {@code interlock.health.min-available}.
-         *
-         * @return the value
-         */
-        public int getMinAvailable() {
-            return minAvailable;
-        }
-
-        /**
-         * Sets {@code interlock.health.min-available}.
-         *
-         * @param minAvailable the value
-         */
-        public void setMinAvailable(int minAvailable) {
-            this.minAvailable = minAvailable;
         }
     }
 

@@ -2,15 +2,14 @@ package dev.interlock.spring.autoconfigure;
 
 import dev.interlock.Manager;
 import dev.interlock.spring.actuate.LocksEndpoint;
-import dev.interlock.spring.actuate.LocksEndpointWebExtension;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
-import org.springframework.boot.actuate.autoconfigure.endpoint.expose.EndpointExposure;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.context.annotation.Bean;
 
 /**
@@ -22,25 +21,15 @@ import org.springframework.context.annotation.Bean;
  * @since 0.1.0
  */
 @AutoConfiguration(after = InterlockAutoConfiguration.class)
+@ConditionalOnBooleanProperty(name = "interlock.enabled", matchIfMissing = true)
 @ConditionalOnClass(Endpoint.class)
-@ConditionalOnBean(Manager.class)
+@ConditionalOnSingleCandidate(Manager.class)
 @ConditionalOnAvailableEndpoint(LocksEndpoint.class)
 public final class LocksEndpointAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    LocksEndpoint locksEndpoint(Manager manager, InterlockProperties properties) {
-        return new LocksEndpoint(
-                manager,
-                ManagerBackends.nameOf(manager),
-                properties.getEndpoint().getFreeAll().isEnabled());
-    }
-
-    @Bean
-    @ConditionalOnMissingBean
-    @ConditionalOnBean(LocksEndpoint.class)
-    @ConditionalOnAvailableEndpoint(exposure = EndpointExposure.WEB)
-    LocksEndpointWebExtension locksEndpointWebExtension(LocksEndpoint locksEndpoint) {
-        return new LocksEndpointWebExtension(locksEndpoint);
+    LocksEndpoint locksEndpoint(Manager manager) {
+        return new LocksEndpoint(manager, ManagerBackends.nameOf(manager));
     }
 }

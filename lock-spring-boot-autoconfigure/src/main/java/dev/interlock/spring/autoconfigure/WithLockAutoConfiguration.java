@@ -3,6 +3,7 @@ package dev.interlock.spring.autoconfigure;
 import dev.interlock.Manager;
 import dev.interlock.spring.aop.WithLockAdvisor;
 import dev.interlock.spring.aop.WithLockListener;
+import dev.interlock.spring.aop.WithLockMethodValidator;
 import org.springframework.aop.config.AopConfigUtils;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
@@ -10,9 +11,9 @@ import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
@@ -30,8 +31,10 @@ import org.springframework.core.type.AnnotationMetadata;
  * @since 0.1.0
  */
 @AutoConfiguration(after = {InterlockAutoConfiguration.class, AopAutoConfiguration.class})
-@ConditionalOnBean(Manager.class)
-@ConditionalOnBooleanProperty(name = "interlock.aspect.enabled", matchIfMissing = true)
+@ConditionalOnBooleanProperty(
+        name = {"interlock.enabled", "interlock.aspect.enabled"},
+        matchIfMissing = true)
+@ConditionalOnSingleCandidate(Manager.class)
 @Import(WithLockAutoConfiguration.AutoProxyRegistrar.class)
 public final class WithLockAutoConfiguration {
 
@@ -50,6 +53,18 @@ public final class WithLockAutoConfiguration {
                 .orElse(WithLockAdvisor.DEFAULT_ORDER);
         return new WithLockAdvisor(
                 manager::getObject, () -> listeners.orderedStream().toList(), order);
+    }
+
+    /**
+     * Checks every {@code @WithLock} method when the context has started.
+     *
+     * @return the validator
+     */
+    @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    @ConditionalOnMissingBean
+    static WithLockMethodValidator withLockMethodValidator() {
+        return new WithLockMethodValidator();
     }
 
     /**

@@ -21,11 +21,16 @@ import java.util.function.ToDoubleFunction;
  *   <li>{@value #LOCK_RECOVERIES} (counter, tag {@code backend}): locks taken over from holders
  *       that died
  *   <li>{@value #LOCK_WAIT} (timer, tags {@code lock}, {@code outcome}): time a {@code @WithLock}
- *       call waited for its lock; outcome {@code acquired}, {@code timeout} or {@code failed}
+ *       call waited for its lock; outcome {@code acquired}, {@code timeout}, {@code skipped} or
+ *       {@code failed}
  *   <li>{@value #LOCK_HELD} (timer, tags {@code lock}, {@code outcome}): time a {@code @WithLock}
  *       call held its lock; outcome {@code success} or {@code error}
  *   <li>{@value #LOCK_TIMEOUTS} (counter, tag {@code lock}): {@code @WithLock} calls that timed
  *       out
+ *   <li>{@value #LOCK_SKIPS} (counter, tag {@code lock}): calls skipped with {@code onTimeout =
+ *       SKIP}
+ *   <li>{@value #LOCK_HOLDING} (long task timer, tag {@code lock}): calls holding their lock right
+ *       now and for how long, so a stuck holder shows before it releases
  * </ul>
  *
  * <p>The {@code lock} tag is the annotation's expression text, never an evaluated name or ID, so
@@ -55,8 +60,22 @@ public final class InterlockMetrics implements MeterBinder {
     /** Timer of how long a {@code @WithLock} call held its lock. */
     public static final String LOCK_HELD = "interlock.lock.held";
 
+    /**
+     * Long task timer of {@code @WithLock} calls holding their lock right now.
+     *
+     * @since 0.2.0
+     */
+    public static final String LOCK_HOLDING = "interlock.lock.holding";
+
     /** Counter of {@code @WithLock} calls that timed out. */
     public static final String LOCK_TIMEOUTS = "interlock.lock.timeouts";
+
+    /**
+     * Counter of calls skipped because their lock stayed held elsewhere ({@code onTimeout = SKIP}).
+     *
+     * @since 0.2.0
+     */
+    public static final String LOCK_SKIPS = "interlock.lock.skips";
 
     private final Manager manager;
 
@@ -90,6 +109,7 @@ public final class InterlockMetrics implements MeterBinder {
                 m -> m.locksHeld().size());
         FunctionCounter.builder(LOCK_RECOVERIES, recoveries, RecoveryCounter::count)
                 .description("Locks taken over from holders that died")
+                .baseUnit("locks")
                 .tags(tags)
                 .register(registry);
     }
@@ -97,6 +117,7 @@ public final class InterlockMetrics implements MeterBinder {
     private void gauge(MeterRegistry registry, String name, String description, ToDoubleFunction<Manager> value) {
         Gauge.builder(name, manager, m -> readOrNaN(m, value))
                 .description(description)
+                .baseUnit("locks")
                 .tags(tags)
                 .register(registry);
     }

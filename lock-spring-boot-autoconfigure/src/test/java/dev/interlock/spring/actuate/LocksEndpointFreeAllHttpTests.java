@@ -24,7 +24,7 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * Tests for {@link LocksEndpoint}'s {@code DELETE} over real HTTP when {@code
- * interlock.endpoint.free-all.enabled=true}.
+ * management.endpoint.locks.access=unrestricted}, as for Boot's {@code shutdown} endpoint.
  *
  * @author Interlock team
  */
@@ -35,7 +35,7 @@ import org.springframework.test.context.DynamicPropertySource;
         properties = {
             "management.endpoints.web.exposure.include=locks",
             "interlock.shm.num-locks=64",
-            "interlock.endpoint.free-all.enabled=true"
+            "management.endpoint.locks.access=unrestricted"
         })
 @AutoConfigureTestRestTemplate
 class LocksEndpointFreeAllHttpTests {

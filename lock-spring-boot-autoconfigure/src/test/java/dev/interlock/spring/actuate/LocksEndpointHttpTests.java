@@ -31,7 +31,7 @@ import org.springframework.test.context.DynamicPropertySource;
 /**
  * Tests for {@link LocksEndpoint} over real HTTP on a random port, with the shared-memory backend:
  * reading locks, the refused {@code DELETE}, health and metrics. The enabled {@code DELETE} needs
- * another property value and is in {@link LocksEndpointFreeAllHttpTests}.
+ * another access level and is in {@link LocksEndpointFreeAllHttpTests}.
  *
  * @author Interlock team
  */
@@ -143,16 +143,13 @@ class LocksEndpointHttpTests {
                 .isEqualTo(HttpStatus.NOT_FOUND);
     }
 
+    /** The default access is read-only: DELETE is not mapped at all (405), and nothing is freed. */
     @Test
-    void deleteShouldBeRefusedWithTheEnablingProperty() {
+    void deleteShouldNotBeMappedUnderTheDefaultReadOnlyAccess() {
         manager.namedLock("http-kept");
         int allocated = manager.allocatedLocks();
         ResponseEntity<Map<String, Object>> response = rest.exchange("/actuator/locks", HttpMethod.DELETE, null, JSON);
-        assertThat(response.getStatusCode()).isEqualTo(HttpStatus.FORBIDDEN);
-        assertThat(response.getBody())
-                .containsEntry("error", "Forbidden")
-                .containsEntry("message", LocksEndpoint.FreeAllLocksRefusedException.MESSAGE);
-        assertThat((String) response.getBody().get("message")).contains("interlock.endpoint.free-all.enabled=true");
+        assertThat(response.getStatusCode()).isEqualTo(HttpStatus.METHOD_NOT_ALLOWED);
         assertThat(manager.allocatedLocks()).isEqualTo(allocated);
     }
 

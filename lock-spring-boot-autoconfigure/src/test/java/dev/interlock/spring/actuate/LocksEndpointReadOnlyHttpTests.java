@@ -23,9 +23,10 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * Tests for {@link LocksEndpoint} over real HTTP with {@code
- * management.endpoint.locks.access=read-only}, the documented way to keep reads and drop the
- * delete operation whatever {@code interlock.endpoint.free-all.enabled} says.
+ * Tests for {@link LocksEndpoint} over real HTTP with {@code management.endpoint.locks.access=none}:
+ * neither reads nor the delete operation are reachable, even though the endpoint is exposed. The
+ * default (read-only) is in {@link LocksEndpointHttpTests}, unrestricted in {@link
+ * LocksEndpointFreeAllHttpTests}.
  *
  * @author Interlock team
  */
@@ -36,13 +37,12 @@ import org.springframework.test.context.DynamicPropertySource;
         properties = {
             "management.endpoints.web.exposure.include=locks",
             "interlock.shm.num-locks=64",
-            "interlock.endpoint.free-all.enabled=true",
-            "management.endpoint.locks.access=read-only"
+            "management.endpoint.locks.access=none"
         })
 @AutoConfigureTestRestTemplate
 class LocksEndpointReadOnlyHttpTests {
 
-    private static final String SEGMENT = SegmentNames.unique("read-only");
+    private static final String SEGMENT = SegmentNames.unique("no-access");
 
     private static final ParameterizedTypeReference<Map<String, Object>> JSON = new ParameterizedTypeReference<>() {};
 
@@ -63,13 +63,12 @@ class LocksEndpointReadOnlyHttpTests {
     }
 
     @Test
-    void readOnlyAccessShouldKeepReadsAndRemoveTheDeleteOperation() {
+    void noAccessShouldRemoveReadsAndTheDeleteOperation() {
         manager.allocateLock();
         ResponseEntity<Map<String, Object>> delete = rest.exchange("/actuator/locks", HttpMethod.DELETE, null, JSON);
-        assertThat(delete.getStatusCode()).isEqualTo(HttpStatus.METHOD_NOT_ALLOWED);
+        assertThat(delete.getStatusCode()).isEqualTo(HttpStatus.NOT_FOUND);
         assertThat(manager.allocatedLocks()).isEqualTo(1);
         ResponseEntity<Map<String, Object>> read = rest.exchange("/actuator/locks", HttpMethod.GET, null, JSON);
-        assertThat(read.getStatusCode()).isEqualTo(HttpStatus.OK);
-        assertThat(read.getBody()).containsEntry("allocated", 1);
+        assertThat(read.getStatusCode()).isEqualTo(HttpStatus.NOT_FOUND);
     }
 }

@@ -1,13 +1,11 @@
 package dev.interlock.spring.actuate;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.entry;
 
 import dev.interlock.Locker;
 import dev.interlock.Manager;
 import dev.interlock.memory.InMemoryManager;
-import dev.interlock.spring.actuate.LocksEndpoint.FreeAllLocksRefusedException;
 import dev.interlock.spring.actuate.LocksEndpoint.LockDescriptor;
 import dev.interlock.spring.actuate.LocksEndpoint.LocksDescriptor;
 import java.lang.reflect.InvocationTargetException;
@@ -16,7 +14,8 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
+import org.springframework.boot.actuate.endpoint.Access;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 
 /**
  * Tests for {@link LocksEndpoint} without HTTP, as JMX or a direct caller sees it.
@@ -35,7 +34,7 @@ class LocksEndpointTests {
             Locker idle = manager.namedLock("idle");
             named.lock();
             try {
-                LocksDescriptor locks = new LocksEndpoint(manager, "memory", false, clock).locks();
+                LocksDescriptor locks = new LocksEndpoint(manager, "memory", clock).locks();
                 assertThat(locks.backend()).isEqualTo("memory");
                 assertThat(locks.capacity()).isEqualTo(8);
                 assertThat(locks.allocated()).isEqualTo(3);
@@ -65,7 +64,7 @@ class LocksEndpointTests {
         try (Manager manager = InMemoryManager.create(8)) {
             manager.allocateLock();
             Locker idle = manager.namedLock("idle");
-            LocksEndpoint endpoint = new LocksEndpoint(manager, "memory", false, clock);
+            LocksEndpoint endpoint = new LocksEndpoint(manager, "memory", clock);
             LockDescriptor notHeld = new LockDescriptor(idle.id(), "idle", false, null, null, null, null, null);
             assertThat(endpoint.lock("idle")).isEqualTo(notHeld);
             assertThat(endpoint.lock(String.valueOf(idle.id()))).isEqualTo(notHeld);
@@ -82,7 +81,7 @@ class LocksEndpointTests {
             manager.namedLock("idle");
             held.lock();
             try {
-                LocksEndpoint endpoint = new LocksEndpoint(withoutNames, "custom", false, clock);
+                LocksEndpoint endpoint = new LocksEndpoint(withoutNames, "custom", clock);
                 assertThat(endpoint.locks().names()).isNull();
                 assertThat(endpoint.lock("held")).satisfies(lock -> {
                     assertThat(lock.id()).isEqualTo(held.id());
@@ -98,7 +97,7 @@ class LocksEndpointTests {
     @Test
     void lockShouldAnswerNullForUnknownIdsAndNamesThatAreNotBound() {
         try (Manager manager = InMemoryManager.create(8)) {
-            LocksEndpoint endpoint = new LocksEndpoint(manager, "memory", false, clock);
+            LocksEndpoint endpoint = new LocksEndpoint(manager, "memory", clock);
             assertThat(endpoint.lock("3"))
                     .isNotNull()
                     .satisfies(lock -> assertThat(lock.held()).isFalse());
@@ -110,24 +109,18 @@ class LocksEndpointTests {
     }
 
     @Test
-    void freeAllLocksWhenNotEnabledShouldBeRefusedAndFreeNothing() {
-        try (Manager manager = InMemoryManager.create(8)) {
-            manager.allocateLock();
-            LocksEndpoint endpoint = new LocksEndpoint(manager, "memory", false, clock);
-            assertThatExceptionOfType(FreeAllLocksRefusedException.class)
-                    .isThrownBy(endpoint::freeAllLocks)
-                    .isInstanceOf(InvalidEndpointRequestException.class)
-                    .withMessageContaining("Set interlock.endpoint.free-all.enabled=true to allow it");
-            assertThat(manager.allocatedLocks()).isEqualTo(1);
-        }
+    void endpointShouldBeReadOnlyByDefaultAsBootDoesForDangerousOperations() {
+        Endpoint endpoint = LocksEndpoint.class.getAnnotation(Endpoint.class);
+        assertThat(endpoint.id()).isEqualTo("locks");
+        assertThat(endpoint.defaultAccess()).isEqualTo(Access.READ_ONLY);
     }
 
     @Test
-    void freeAllLocksWhenEnabledShouldSayHowManyWereFreed() {
+    void freeAllLocksShouldSayHowManyWereFreed() {
         try (Manager manager = InMemoryManager.create(8)) {
             manager.allocateLock();
             manager.namedLock("a");
-            assertThat(new LocksEndpoint(manager, "memory", true, clock)
+            assertThat(new LocksEndpoint(manager, "memory", clock)
                             .freeAllLocks()
                             .freed())
                     .isEqualTo(2);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 import dev.interlock.HeldLock;
+import dev.interlock.LockHandle;
 import dev.interlock.LockTimeoutException;
 import dev.interlock.Locker;
 import dev.interlock.Manager;
@@ -91,20 +92,19 @@ class WithLockAdvisorTests {
     void timeoutShouldThrowLockTimeoutExceptionAndNotRunTheMethod() {
         contextRunner.run(context -> {
             ReportService service = context.getBean(ReportService.class);
-            Locker report = context.getBean(Manager.class).namedLock("report");
-            report.lock();
+            LockHandle report = context.getBean(Manager.class).lockName("report");
             Throwable failure;
             try {
                 failure = failureOnAnotherThread(service::report);
             } finally {
-                report.unlock();
+                report.close();
             }
             assertThat(failure).isInstanceOf(LockTimeoutException.class);
             LockTimeoutException timeout = (LockTimeoutException) failure;
             assertThat(timeout.timeout()).isEqualTo(Duration.ofMillis(200));
             assertThat(timeout.lock())
-                    .isEqualTo("lock 'report' (ID " + report.id() + ") of @WithLock(name = \"report\") on "
-                            + ReportService.class.getName() + ".report()");
+                    .isEqualTo("lock 'report' of @WithLock(name = \"report\") on " + ReportService.class.getName()
+                            + ".report()");
             assertThat(timeout.getMessage()).startsWith("Timed out after 200 ms waiting for lock 'report'");
             assertThat(service.runs()).isZero();
             SimpleMeterRegistry registry = context.getBean(SimpleMeterRegistry.class);
@@ -183,12 +183,16 @@ class WithLockAdvisorTests {
     }
 
     @Test
-    void annotationWithoutNameOrIdShouldFailWithMessage() {
-        contextRunner.run(context -> assertThatIllegalStateException()
-                .isThrownBy(() -> context.getBean(BrokenService.class).broken())
-                .withMessage("@WithLock on " + BrokenService.class.getName() + ".broken() sets neither name nor id;"
-                        + " set exactly one: name = \"'invoice-' + #invoice.id\" for a named lock, or"
-                        + " id = \"#container.lockId\" for a lock ID"));
+    void annotationWithoutNameOrIdShouldFailTheStartWithAReportNamingTheMethod() {
+        contextRunner.withUserConfiguration(BrokenConfiguration.class).run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure())
+                    .isInstanceOf(WithLockMethodValidator.InvalidWithLockException.class)
+                    .hasMessageContaining("@WithLock on " + BrokenService.class.getName()
+                            + ".broken() sets neither name nor id;"
+                            + " set exactly one: name = \"'invoice-' + #invoice.id\" for a named lock, or"
+                            + " id = \"#container.lockId\" for a lock ID");
+        });
     }
 
     @Test
@@ -313,13 +317,17 @@ class WithLockAdvisorTests {
         }
 
         @Bean
-        BrokenService brokenService() {
-            return new BrokenService();
-        }
-
-        @Bean
         CounterService counterService() {
             return new CounterService();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class BrokenConfiguration {
+
+        @Bean
+        BrokenService brokenService() {
+            return new BrokenService();
         }
     }
 

@@ -47,10 +47,10 @@ class BuildTimeConditionsTests {
         assertThat(built)
                 .containsEntry(WITH_LOCK, false)
                 .containsEntry(ENDPOINT, true)
-                .containsEntry(ENDPOINT + "#locksEndpointWebExtension", true)
                 .containsEntry(HEALTH, true)
-                .doesNotContainKey("dev.interlock.spring.autoconfigure.InterlockAutoConfiguration")
-                .doesNotContainKey("dev.interlock.spring.autoconfigure.InterlockMetricsAutoConfiguration");
+                .containsEntry("dev.interlock.spring.autoconfigure.InterlockAutoConfiguration", true)
+                .containsEntry("dev.interlock.spring.autoconfigure.InterlockMetricsAutoConfiguration", true)
+                .containsEntry("dev.interlock.spring.autoconfigure.LockTemplateAutoConfiguration", true);
     }
 
     @Test
@@ -104,13 +104,13 @@ class BuildTimeConditionsTests {
                 .containsExactly(new BuildTimeConditionException.Change(
                         "WithLockAutoConfiguration",
                         false,
-                        "@ConditionalOnBooleanProperty (interlock.aspect.enabled=true) matched"));
+                        "@ConditionalOnBooleanProperty ([interlock.enabled,interlock.aspect.enabled]=true) matched"));
         FailureAnalysis analysis = new BuildTimeConditionFailureAnalyzer().analyze(failure);
         assertThat(analysis.getDescription())
                 .isEqualTo("Spring AOT (spring.aot.enabled=true) evaluated Interlock's conditions once, at build time,"
                         + " and does not evaluate them again, and these differ now:\n"
                         + "  - WithLockAutoConfiguration was left out at build time, but now it would be included:"
-                        + " @ConditionalOnBooleanProperty (interlock.aspect.enabled=true) matched");
+                        + " @ConditionalOnBooleanProperty ([interlock.enabled,interlock.aspect.enabled]=true) matched");
         assertThat(analysis.getAction())
                 .isEqualTo("Set the properties named above back to their values at build time, or rebuild with AOT"
                         + " processing seeing the values you want (in application.properties or a profile active"
@@ -128,8 +128,7 @@ class BuildTimeConditionsTests {
 
         assertThat(failure.changes())
                 .extracting(BuildTimeConditionException.Change::element)
-                .containsExactly(
-                        "LocksEndpointAutoConfiguration", "LocksEndpointAutoConfiguration.locksEndpointWebExtension()");
+                .containsExactly("LocksEndpointAutoConfiguration");
         assertThat(failure.changes()).allMatch(BuildTimeConditionException.Change::matchedAtBuild);
         assertThat(failure.getMessage()).contains("left out");
     }

@@ -27,6 +27,7 @@ class InterlockPropertiesMetadataTests {
         assertThat(properties)
                 .extracting(property -> property.get("name"))
                 .contains(
+                        "interlock.enabled",
                         "interlock.backend",
                         "interlock.shm.path",
                         "interlock.shm.num-locks",
@@ -38,9 +39,7 @@ class InterlockPropertiesMetadataTests {
                         "interlock.file.allow-foreign-owner",
                         "interlock.memory.num-locks",
                         "interlock.aspect.enabled",
-                        "interlock.aspect.order",
-                        "interlock.endpoint.free-all.enabled",
-                        "interlock.health.min-available");
+                        "interlock.aspect.order");
         assertThat(properties)
                 .allSatisfy(property -> assertThat((String) property.get("description"))
                         .as("description of %s", property.get("name"))

@@ -38,6 +38,8 @@ class InterlockMetricsTests {
             assertThat(gauge(InterlockMetrics.LOCKS_ALLOCATED)).isEqualTo(2);
             assertThat(gauge(InterlockMetrics.LOCKS_FREE)).isEqualTo(8);
             assertThat(gauge(InterlockMetrics.LOCKS_HELD)).isEqualTo(1);
+            assertThat(registry.get(InterlockMetrics.LOCKS_HELD).gauge().getId().getBaseUnit())
+                    .isEqualTo("locks");
             manager.retrieveLock(1).unlock();
         }
     }
