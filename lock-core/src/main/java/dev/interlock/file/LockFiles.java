@@ -214,6 +214,14 @@ final class LockFiles {
         /** The current hold's fencing token, or 0 until asked for; drawn under {@link #tokenLock}. */
         private long token;
 
+        /**
+         * Whether this manager holds the {@code flock}: set at acquisition, cleared under {@link
+         * #tokenLock} before the {@code flock} is dropped, so that a token is only ever drawn (and
+         * the counter only written) while the lock is held, even when another thread of the
+         * manager unlocks during the draw.
+         */
+        private boolean holding;
+
         private final ReentrantLock tokenLock = new ReentrantLock();
 
         LockFile(LockFiles files, int id, int fd) {
@@ -304,6 +312,7 @@ final class LockFiles {
          */
         void held() {
             token = 0;
+            holding = true;
             holdStamp = files.holdStamps.incrementAndGet();
         }
 
@@ -326,6 +335,10 @@ final class LockFiles {
 
         private long drawToken() {
             if (token == 0) {
+                if (!holding) {
+                    throw new IllegalMonitorStateException("Lock " + id + " was unlocked while its fencing token was"
+                            + " being asked for; ask for the token while the lock is held");
+                }
                 Path file = files.directory.path().resolve(LockDirectory.lockFileName(id));
                 ByteBuffer bytes = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
                 long read = Libc.pread(fd, bytes.array(), Long.BYTES, 0);
@@ -357,6 +370,12 @@ final class LockFiles {
 
         /** Drops the {@code flock}, then lets the next thread of this manager in. */
         void unlock() {
+            tokenLock.lock();
+            try {
+                holding = false;
+            } finally {
+                tokenLock.unlock();
+            }
             try {
                 if (Libc.flock(fd, LOCK_UN) != 0) {
                     throw LockDirectory.failure(
