@@ -11,7 +11,9 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Comparator;
 import java.util.UUID;
+import java.util.stream.Stream;
 
 /**
  * Where the tests get a PostgreSQL server. The "local" server is {@code INTERLOCK_TEST_POSTGRES_URL}
@@ -49,17 +51,39 @@ final class TestServers {
         return localUrl;
     }
 
-    /** The embedded server, started on first use and stopped when the JVM exits. */
+    /**
+     * The embedded server, started on first use; when the JVM exits it is stopped and its data
+     * directory (about 40 MB) removed.
+     */
     static synchronized String embedded() {
         if (embedded == null) {
             try {
-                embeddedData = Files.createTempDirectory("interlock-embedded-pg");
-                embedded = start(embeddedData, 0);
+                Path data = Files.createTempDirectory("interlock-embedded-pg");
+                EmbeddedPostgres server = start(data, 0);
+                Runtime.getRuntime()
+                        .addShutdownHook(
+                                new Thread(() -> stopAndDelete(server, data), "interlock-embedded-pg-cleanup"));
+                embeddedData = data;
+                embedded = server;
             } catch (IOException ex) {
                 throw new UncheckedIOException("Cannot start the embedded PostgreSQL server", ex);
             }
         }
         return embedded.getJdbcUrl("postgres", "postgres");
+    }
+
+    private static void stopAndDelete(EmbeddedPostgres server, Path data) {
+        try {
+            server.close();
+        } catch (IOException | RuntimeException ex) {
+            System.err.println("Cannot stop the embedded PostgreSQL server over " + data + ": " + ex);
+        }
+        try (Stream<Path> paths = Files.walk(data)) {
+            paths.sorted(Comparator.reverseOrder())
+                    .forEach(path -> path.toFile().delete());
+        } catch (IOException | UncheckedIOException ex) {
+            System.err.println("Cannot remove the embedded PostgreSQL data directory " + data + ": " + ex);
+        }
     }
 
     /** The data directory of the embedded server, started if need be. */
