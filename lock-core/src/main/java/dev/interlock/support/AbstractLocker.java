@@ -164,7 +164,7 @@ public abstract class AbstractLocker implements Locker {
     public final LockHandle acquire() {
         lock();
         long stamp = holdStamp();
-        return new Held(this, stamp, drawsTokensOnDemand() ? 0 : stamp);
+        return new Hold(this, stamp);
     }
 
     @Override
@@ -275,61 +275,5 @@ public abstract class AbstractLocker implements Locker {
      */
     final boolean isHolding(long stamp) {
         return !manager.isClosed() && holders.get(id) != null && holdStamp() == stamp && !isLost();
-    }
-
-    /**
-     * The handle of one hold. Its token is known from the start, or drawn when first asked for by
-     * a backend that draws on demand, and kept, so that it stays readable after the hold ended.
-     */
-    private static final class Held implements LockHandle {
-
-        private final AbstractLocker locker;
-
-        private final long stamp;
-
-        /** The hold's token, or 0 while not drawn yet. */
-        private long token;
-
-        private boolean closed;
-
-        Held(AbstractLocker locker, long stamp, long token) {
-            this.locker = locker;
-            this.stamp = stamp;
-            this.token = token;
-        }
-
-        @Override
-        public Locker locker() {
-            return locker;
-        }
-
-        @Override
-        public synchronized long fencingToken() {
-            if (token == 0) {
-                if (closed || !locker.isHolding(stamp)) {
-                    throw new IllegalMonitorStateException("The hold of " + locker + " ended before its fencing"
-                            + " token was asked for, and this backend draws tokens only on demand; ask for the"
-                            + " token while the lock is held");
-                }
-                token = locker.token();
-            }
-            return token;
-        }
-
-        @Override
-        public synchronized boolean isValid() {
-            return !closed && locker.isHolding(stamp);
-        }
-
-        @Override
-        public void close() {
-            synchronized (this) {
-                if (closed) {
-                    return;
-                }
-                closed = true;
-            }
-            locker.unlock();
-        }
     }
 }
