@@ -155,11 +155,15 @@ class FileLockManagerTests extends LockManagerContractTests {
                 waiters.add(waiter);
                 outcomes.add(outcome);
             }
+            // The thread polling the flock is RUNNABLE during each try, so the states are sampled until
+            // one sample shows both parked; asserting on a second sample would race with the next try.
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (!waiters.stream().allMatch(FileLockManagerTests::isWaiting) && System.nanoTime() < deadline) {
+            boolean bothWaiting = false;
+            while (!bothWaiting && System.nanoTime() < deadline) {
+                bothWaiting = waiters.stream().allMatch(FileLockManagerTests::isWaiting);
                 Thread.yield();
             }
-            assertThat(waiters).allMatch(FileLockManagerTests::isWaiting, "waiting for lock 0");
+            assertThat(bothWaiting).as("both threads waiting for lock 0 within 20 s").isTrue();
             manager.close();
             for (CompletableFuture<String> outcome : outcomes) {
                 assertThat(outcome.get(20, TimeUnit.SECONDS)).isEqualTo("closed");
