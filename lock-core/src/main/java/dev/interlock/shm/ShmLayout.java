@@ -72,16 +72,17 @@ package dev.interlock.shm;
  *  +---------------------------------------------------------------+
  * </pre>
  *
- * <p>Section 6, lock word bits: bit 31 is {@link #WAITERS_BIT}; bits 0..30 are the holder's
- * session token, or all zero when the lock is free. A token is {@code generation << SLOT_BITS |
- * slot} with a generation of 1 or more, so a held word is never 0.
+ * <p>Section 6, lock word bits: bit 31 is {@link #WAITERS_BIT}, bit 30 {@link #HANDOFF_BIT}; bits
+ * 0..29 are the holder's session token, or all zero when the lock is free or handed off. A token is
+ * {@code generation << SLOT_BITS | slot} with a generation of 1 or more, so a held word's token is
+ * never 0.
  *
  * @author Interlock team
  */
 final class ShmLayout {
 
     /** Layout version written to and expected in the header. */
-    static final int VERSION = 3;
+    static final int VERSION = 4;
 
     /** The bytes {@code INTRLOCK} read as a little-endian long. */
     static final long MAGIC = 0x4B434F4C52544E49L;
@@ -103,6 +104,15 @@ final class ShmLayout {
     /** Set while at least one waiter may sleep on the lock word; the unlocker then wakes one. */
     static final int WAITERS_BIT = 1 << 31;
 
+    /**
+     * With a token: a waiter has starved, so the unlocker hands the lock over instead of freeing it.
+     * Without a token: the lock is handed off, and only a waiter that has starved may take it.
+     */
+    static final int HANDOFF_BIT = 1 << 30;
+
+    /** The holder's session token in a lock word. */
+    static final int TOKEN_MASK = HANDOFF_BIT - 1;
+
     /** Bits of a session token that hold the owner slot index. */
     static final int SLOT_BITS = 10;
 
@@ -112,8 +122,15 @@ final class ShmLayout {
     /** Mask of the slot index in a token. */
     static final int SLOT_MASK = OWNER_SLOTS - 1;
 
-    /** Largest generation; after it a slot's generation wraps to 1. */
-    static final int MAX_GENERATION = (1 << (31 - SLOT_BITS)) - 1;
+    /**
+     * The retired generation, never given to a session: at a generation wrap, the claimant rewrites
+     * every lock word that still holds a token of its slot to this generation (section 3), so that
+     * a recycled token never names an abandoned lock.
+     */
+    static final int RETIRED_GENERATION = (1 << (30 - SLOT_BITS)) - 1;
+
+    /** Largest generation given to a session; after it a slot's generation wraps to 1. */
+    static final int MAX_GENERATION = RETIRED_GENERATION - 1;
 
     // --- Header (section 2) ----------------------------------------------------------------
 

@@ -86,9 +86,10 @@ class ShmLayoutTests {
     }
 
     @Test
-    void tokensShouldNeverCollideWithTheWaitersBitOrZero() {
-        int largest = ShmLayout.MAX_GENERATION << ShmLayout.SLOT_BITS | ShmLayout.SLOT_MASK;
-        assertThat(largest & ShmLayout.WAITERS_BIT).isZero();
+    void tokensShouldNeverCollideWithTheFlagBitsOrZero() {
+        int largest = ShmLayout.RETIRED_GENERATION << ShmLayout.SLOT_BITS | ShmLayout.SLOT_MASK;
+        assertThat(largest & (ShmLayout.WAITERS_BIT | ShmLayout.HANDOFF_BIT)).isZero();
+        assertThat(largest & ShmLayout.TOKEN_MASK).isEqualTo(largest);
         assertThat(largest).isPositive();
         assertThat(1 << ShmLayout.SLOT_BITS)
                 .as("smallest token: generation 1, slot 0")
