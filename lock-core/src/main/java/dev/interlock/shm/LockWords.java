@@ -154,16 +154,18 @@ final class LockWords {
         boolean virtual = isVirtual(me);
         long parkMicros = MIN_VIRTUAL_PARK_MICROS;
         ConcurrentLinkedQueue<Thread> queue = null;
+        boolean starving = false;
+        boolean acquired = false;
         try {
             while (true) {
                 int word = segment.intAcquire(record);
                 long now = System.nanoTime();
-                boolean starving = now - starvingAt >= 0;
+                starving = now - starvingAt >= 0;
                 if ((word & ShmLayout.TOKEN_MASK) == 0) {
                     // Free, or handed off: only a starving waiter may take a handed-off lock.
                     if (word == 0 || starving || handOffStale(record)) {
                         if (takeFree(record, word)) {
-                            return true;
+                            return acquired = true;
                         }
                         continue;
                     }
@@ -181,7 +183,7 @@ final class LockWords {
                     if (now - nextLivenessCheck >= 0) {
                         nextLivenessCheck = now + livenessCheckNanos;
                         if (recoverIfDead(record, id, word)) {
-                            return true;
+                            return acquired = true;
                         }
                         continue;
                     }
@@ -190,7 +192,7 @@ final class LockWords {
                 if (remaining <= 0) {
                     // A short tryLock(timeout) may end before the first periodic check: check
                     // once here, or a dead holder would make it fail forever.
-                    return (word & ShmLayout.TOKEN_MASK) != 0 && recoverIfDead(record, id, word);
+                    return acquired = (word & ShmLayout.TOKEN_MASK) != 0 && recoverIfDead(record, id, word);
                 }
                 if (Thread.interrupted()) {
                     throw new InterruptedException("Interrupted while waiting for lock " + id);
@@ -219,6 +221,31 @@ final class LockWords {
             if (queue != null) {
                 queue.remove(me);
             }
+            if (starving && !acquired) {
+                withdrawHandOff(record, id);
+            }
+        }
+    }
+
+    /**
+     * A starving waiter leaves without the lock (timed out, interrupted, closed): it takes back the
+     * hand-off it may have asked for, so that the next release frees the lock (or, if the lock is
+     * already handed off, frees it now) instead of keeping it from {@code tryLock()} until the
+     * hand-off is stale. Other starving waiters are woken to ask again.
+     */
+    private void withdrawHandOff(int record, int id) {
+        int word = segment.intAcquire(record);
+        while ((word & ShmLayout.HANDOFF_BIT) != 0) {
+            int next = (word & ShmLayout.TOKEN_MASK) == 0 ? 0 : word & ~ShmLayout.HANDOFF_BIT;
+            int witness = segment.compareAndExchangeInt(record, word, next);
+            if (witness == word) {
+                NativeCalls.futexWake(segment.address(record), Integer.MAX_VALUE);
+                if (id >= 0) {
+                    unparkOne(id);
+                }
+                return;
+            }
+            word = witness;
         }
     }
 
