@@ -213,6 +213,9 @@ final class ShmLayout {
 
     final int recordsOffset;
 
+    /** Half the lock count: records are laid out as two columns of this many rows. */
+    private final int recordRows;
+
     final int indexOffset;
 
     final int indexCapacity;
@@ -231,6 +234,7 @@ final class ShmLayout {
         this.summaryOffset = alignToCacheLine(BITMAP_OFFSET + (long) bitmapWords * Long.BYTES);
         this.summaryWords = (bitmapWords + Long.SIZE - 1) / Long.SIZE;
         this.recordsOffset = alignToCacheLine(summaryOffset + (long) summaryWords * Long.BYTES);
+        this.recordRows = lockCount / 2;
         this.indexOffset = alignToCacheLine(recordsOffset + (long) lockCount * RECORD_LENGTH);
         // A power of two at least twice the lock count keeps linear probes short.
         this.indexCapacity = Integer.highestOneBit(lockCount) * 4;
@@ -253,8 +257,17 @@ final class ShmLayout {
         return (numLocks + ALLOCATION_WORD_BITS - 1) / ALLOCATION_WORD_BITS * ALLOCATION_WORD_BITS;
     }
 
+    /**
+     * Section 4: the record of lock {@code id}. Consecutive IDs, which applications use together
+     * (allocation hands out the lowest free one), sit two records (128 bytes) apart: IDs {@code 0
+     * .. n/2 - 1} take the even records, the rest the odd ones. Side by side, two locks of two
+     * threads would share the adjacent-line prefetcher's 128-byte pair: each write to one line
+     * then pulls the other into the writer's cache, and the two cores take both lines from each
+     * other on every acquisition (issue 15: 8× {@code ReentrantLock} for two threads on IDs 0 and
+     * 1).
+     */
     int recordOffset(int id) {
-        return recordsOffset + id * RECORD_LENGTH;
+        return recordsOffset + (id % recordRows * 2 + id / recordRows) * RECORD_LENGTH;
     }
 
     int nameSlotOffset(int id) {
