@@ -54,6 +54,14 @@ final class Libc {
 
     static final int SEEK_END = 2;
 
+    static final int F_OFD_GETLK = 36;
+
+    static final int F_OFD_SETLK = 37;
+
+    static final short F_WRLCK = 1;
+
+    static final short F_UNLCK = 2;
+
     static final int EPERM = 1;
 
     static final int ENOENT = 2;
@@ -115,6 +123,14 @@ final class Libc {
     static native int close(int fd);
 
     static native int flock(int fd, int operation);
+
+    /**
+     * {@code fcntl} with a {@code struct flock}, which on x86-64 and aarch64 is: {@code short
+     * l_type, short l_whence} (SEEK_SET = 0), {@code off_t l_start} at 8, {@code off_t l_len} at 16,
+     * {@code pid_t l_pid} at 24 (0 for open-file-description locks); as four longs, the first holds
+     * the type in its low 16 bits (little endian).
+     */
+    static native int fcntl(int fd, int command, long[] flock);
 
     static native long pread(int fd, byte[] buffer, long count, long offset);
 

@@ -2,6 +2,10 @@ package dev.interlock.file;
 
 import static dev.interlock.file.Libc.EINTR;
 import static dev.interlock.file.Libc.EWOULDBLOCK;
+import static dev.interlock.file.Libc.F_OFD_GETLK;
+import static dev.interlock.file.Libc.F_OFD_SETLK;
+import static dev.interlock.file.Libc.F_UNLCK;
+import static dev.interlock.file.Libc.F_WRLCK;
 import static dev.interlock.file.Libc.LOCK_EX;
 import static dev.interlock.file.Libc.LOCK_NB;
 import static dev.interlock.file.Libc.LOCK_UN;
@@ -180,6 +184,17 @@ final class LockFiles {
      * this mutex two threads of one manager would both "acquire" the lock. Threads of this manager
      * wait on the mutex and are woken directly on release; only the one that owns the mutex waits
      * for other processes.
+     *
+     * <p>Fairness between processes: a releaser could otherwise take the {@code flock} again at
+     * once, every time, while the waiters of other processes poll it at up to {@value
+     * #MAX_BACKOFF_NANOS} ns apart. So a waiter that has tried for {@value #STARVING_NANOS} ns takes
+     * the <em>turn</em>, an open-file-description write lock on byte {@value #TURN_OFFSET} of the
+     * lock file (independent of the {@code flock}; the kernel drops it when the holder dies), and
+     * then polls every {@value #MIN_BACKOFF_NANOS} ns. Every other acquirer that gets the {@code
+     * flock} checks for a turn held elsewhere, at most once per {@value #TURN_CHECK_NANOS} ns so
+     * that a hot lock pays one {@code fcntl} per millisecond, not per acquisition, and gives the
+     * {@code flock} back if there is one. A turn that is never served (its holder stalled) is
+     * ignored by an acquirer that has itself waited {@value #MAX_YIELD_NANOS} ns.
      */
     static final class LockFile {
 
@@ -188,6 +203,18 @@ final class LockFiles {
 
         /** Longest pause between two attempts: bounds the hand-off delay from another process. */
         static final long MAX_BACKOFF_NANOS = 1_000_000;
+
+        /** How long a waiter tries before it takes the turn. */
+        static final long STARVING_NANOS = 5_000_000;
+
+        /** Least time between two checks for a turn held elsewhere by an acquirer without the turn. */
+        static final long TURN_CHECK_NANOS = 1_000_000;
+
+        /** How long an acquirer gives way to a turn held elsewhere before it ignores it. */
+        static final long MAX_YIELD_NANOS = 100_000_000;
+
+        /** The byte whose open-file-description lock is the turn: past the 8-byte fencing counter. */
+        static final long TURN_OFFSET = Long.BYTES;
 
         private final LockFiles files;
 
@@ -224,6 +251,12 @@ final class LockFiles {
 
         private final ReentrantLock tokenLock = new ReentrantLock();
 
+        /** Whether this manager holds the turn; only the mutex owner reads or writes it. */
+        private boolean turn;
+
+        /** When the mutex owner may check for a turn held elsewhere next; only it uses this. */
+        private long nextTurnCheck;
+
         LockFile(LockFiles files, int id, int fd) {
             this.files = files;
             this.id = id;
@@ -241,7 +274,7 @@ final class LockFiles {
                 }
                 boolean locked = false;
                 try {
-                    locked = tryFlock();
+                    locked = tryFlock() && !yieldedToStarving(System.nanoTime(), 0, false);
                     return locked;
                 } finally {
                     // Also when tryFlock() throws (ENOLCK, EBADF...): a kept permit would make every
@@ -251,7 +284,8 @@ final class LockFiles {
                     }
                 }
             }
-            long deadline = System.nanoTime() + timeoutNanos;
+            long start = System.nanoTime();
+            long deadline = start + timeoutNanos;
             if (forever) {
                 mutex.acquire();
             } else if (!mutex.tryAcquire(timeoutNanos, TimeUnit.NANOSECONDS)) {
@@ -259,21 +293,35 @@ final class LockFiles {
             }
             boolean locked = false;
             try {
-                locked = awaitFlock(forever, deadline);
+                locked = awaitFlock(forever, start, deadline);
                 return locked;
             } finally {
+                if (turn) {
+                    releaseTurn();
+                }
                 if (!locked) {
                     mutex.release();
                 }
             }
         }
 
-        private boolean awaitFlock(boolean forever, long deadline) throws InterruptedException {
+        private boolean awaitFlock(boolean forever, long start, long deadline) throws InterruptedException {
             long backoff = MIN_BACKOFF_NANOS;
-            while (!tryFlock()) {
-                long pause = backoff;
+            boolean yielded = false;
+            while (true) {
+                long now = System.nanoTime();
+                if (tryFlock()) {
+                    if (turn || !yieldedToStarving(now, now - start, yielded)) {
+                        return true;
+                    }
+                    yielded = true;
+                }
+                if (!turn && now - start >= STARVING_NANOS) {
+                    turn = takeTurn();
+                }
+                long pause = turn ? MIN_BACKOFF_NANOS : backoff;
                 if (!forever) {
-                    long remaining = deadline - System.nanoTime();
+                    long remaining = deadline - now;
                     if (remaining <= 0) {
                         return false;
                     }
@@ -289,6 +337,30 @@ final class LockFiles {
                 }
                 backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
             }
+        }
+
+        /**
+         * Called with the {@code flock} just taken, without the turn: gives the {@code flock} back
+         * if a waiter of another manager holds the turn. Checks at most once per {@value
+         * #TURN_CHECK_NANOS} ns, except right after giving way, and not at all once this
+         * acquisition has waited {@value #MAX_YIELD_NANOS} ns.
+         *
+         * @param now {@link System#nanoTime()}, read just before the {@code flock} was taken
+         * @param waited how long this acquisition has waited
+         * @param yielded whether this acquisition gave way before
+         * @return whether the {@code flock} was given back
+         */
+        private boolean yieldedToStarving(long now, long waited, boolean yielded) {
+            if ((!yielded && now - nextTurnCheck < 0) || waited >= MAX_YIELD_NANOS) {
+                return false;
+            }
+            nextTurnCheck = now + TURN_CHECK_NANOS;
+            long[] query = {F_WRLCK, TURN_OFFSET, 1, 0};
+            // Fairness is best effort: where OFD locks fail, acquirers just never give way.
+            if (Libc.fcntl(fd, F_OFD_GETLK, query) != 0 || (short) query[0] == F_UNLCK) {
+                return false;
+            }
+            unflock();
             return true;
         }
 
@@ -304,6 +376,18 @@ final class LockFiles {
                 }
             }
             return true;
+        }
+
+        /** Tries to take the turn without waiting; false if another manager's waiter has it. */
+        private boolean takeTurn() {
+            return Libc.fcntl(fd, F_OFD_SETLK, new long[] {F_WRLCK, TURN_OFFSET, 1, 0}) == 0;
+        }
+
+        private void releaseTurn() {
+            turn = false;
+            // Cannot fail for a lock we hold on an open descriptor; if it did, the others ignore
+            // the turn after MAX_YIELD_NANOS, and closing the descriptor drops it.
+            Libc.fcntl(fd, F_OFD_SETLK, new long[] {F_UNLCK, TURN_OFFSET, 1, 0});
         }
 
         /**
@@ -377,15 +461,16 @@ final class LockFiles {
                 tokenLock.unlock();
             }
             try {
-                if (Libc.flock(fd, LOCK_UN) != 0) {
-                    throw LockDirectory.failure(
-                            Libc.errno(),
-                            files.directory.path().resolve(LockDirectory.lockFileName(id)),
-                            "unlock",
-                            "read");
-                }
+                unflock();
             } finally {
                 mutex.release();
+            }
+        }
+
+        private void unflock() {
+            if (Libc.flock(fd, LOCK_UN) != 0) {
+                throw LockDirectory.failure(
+                        Libc.errno(), files.directory.path().resolve(LockDirectory.lockFileName(id)), "unlock", "read");
             }
         }
     }

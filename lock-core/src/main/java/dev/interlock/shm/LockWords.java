@@ -25,6 +25,13 @@ import org.jspecify.annotations.Nullable;
  *       sleeps in {@code futex(FUTEX_WAIT)} on the word, in slices so that it checks the holder's
  *       liveness every {@code recoveryTimeout / 4}. A release that sees the waiters bit wakes one
  *       sleeper. A waiter that takes the lock keeps the bit set, because others may still sleep.
+ *   <li>Fairness: a waiter that has waited {@value #STARVING_MILLIS} ms is starving and sets {@link
+ *       ShmLayout#HANDOFF_BIT}; the next release then hands the lock off (the word keeps the bit
+ *       and loses the token) instead of freeing it, and wakes every sleeper. Only a starving waiter
+ *       may take a handed-off lock, so a process that unlocks and relocks in a loop cannot barge in
+ *       again, and no waiter waits much longer than the threshold plus one hand-off per other
+ *       starving waiter. Below the threshold, barging stays allowed: it is what makes a contended
+ *       lock fast.
  *   <li>Dead holder: the waiter takes the lock over with a compare-and-set from the exact dead
  *       word, so exactly one recoverer wins, and reports it.
  *   <li>Virtual threads never sleep in the kernel: they park in this JVM (freeing their carrier)
@@ -44,6 +51,17 @@ final class LockWords {
      * wait, so this bounds how late a waiter notices them, whatever the recovery timeout.
      */
     private static final long MAX_SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    /** How long a waiter waits before it asks for a hand-off; bounds the wait (with margins). */
+    static final long STARVING_MILLIS = 2;
+
+    private static final long STARVING_NANOS = TimeUnit.MILLISECONDS.toNanos(STARVING_MILLIS);
+
+    /**
+     * After this long, a hand-off nobody took (its starving waiter gave up or died) counts as a free
+     * lock even for {@code tryLock()}: three ticks of the coarse clock that dates it.
+     */
+    private static final long STALE_HANDOFF_MILLIS = 3 * CoarseClock.TICK_MILLIS;
 
     private static final long MIN_VIRTUAL_PARK_MICROS = 20;
 
@@ -109,14 +127,19 @@ final class LockWords {
             return true;
         }
         if (timeoutNanos == 0) {
-            // One attempt only, but a dead holder must not make tryLock() fail forever.
+            // One attempt only, but neither a dead holder nor a hand-off that nobody takes may make
+            // tryLock() fail forever.
             int word = segment.intAcquire(record);
-            return word != 0 && recoverIfDead(record, id, word);
+            if ((word & ShmLayout.TOKEN_MASK) == 0) {
+                return word != 0 && handOffStale(record) && takeFree(record, word);
+            }
+            return recoverIfDead(record, id, word);
         }
         return acquireContended(record, id, timeoutNanos);
     }
 
     private boolean acquireContended(int record, int id, long timeoutNanos) throws InterruptedException {
+        long start = System.nanoTime();
         for (int spin = 0; spin < SPIN_LIMIT; spin++) {
             Thread.onSpinWait();
             if (segment.intAcquire(record) == 0 && segment.compareAndSetInt(record, 0, token)) {
@@ -124,42 +147,52 @@ final class LockWords {
                 return true;
             }
         }
-        long start = System.nanoTime();
         boolean forever = timeoutNanos == Long.MAX_VALUE;
+        long starvingAt = start + STARVING_NANOS;
         long nextLivenessCheck = start + livenessCheckNanos;
         Thread me = Thread.currentThread();
         boolean virtual = isVirtual(me);
         long parkMicros = MIN_VIRTUAL_PARK_MICROS;
         ConcurrentLinkedQueue<Thread> queue = null;
+        boolean starving = false;
+        boolean acquired = false;
         try {
             while (true) {
                 int word = segment.intAcquire(record);
-                if (word == 0) {
-                    if (segment.compareAndSetInt(record, 0, token | ShmLayout.WAITERS_BIT)) {
-                        stampHold(record);
-                        return true;
-                    }
-                    continue;
-                }
-                if ((word & ShmLayout.WAITERS_BIT) == 0) {
-                    if (!segment.compareAndSetInt(record, word, word | ShmLayout.WAITERS_BIT)) {
+                long now = System.nanoTime();
+                starving = now - starvingAt >= 0;
+                if ((word & ShmLayout.TOKEN_MASK) == 0) {
+                    // Free, or handed off: only a starving waiter may take a handed-off lock.
+                    if (word == 0 || starving || handOffStale(record)) {
+                        if (takeFree(record, word)) {
+                            return acquired = true;
+                        }
                         continue;
                     }
-                    word |= ShmLayout.WAITERS_BIT;
-                }
-                long now = System.nanoTime();
-                if (now - nextLivenessCheck >= 0) {
-                    nextLivenessCheck = now + livenessCheckNanos;
-                    if (recoverIfDead(record, id, word)) {
-                        return true;
+                    if (now - nextLivenessCheck >= 0) {
+                        nextLivenessCheck = now + livenessCheckNanos; // no holder to check
                     }
-                    continue;
+                } else {
+                    int flags = starving ? ShmLayout.WAITERS_BIT | ShmLayout.HANDOFF_BIT : ShmLayout.WAITERS_BIT;
+                    if ((word & flags) != flags) {
+                        if (!segment.compareAndSetInt(record, word, word | flags)) {
+                            continue;
+                        }
+                        word |= flags;
+                    }
+                    if (now - nextLivenessCheck >= 0) {
+                        nextLivenessCheck = now + livenessCheckNanos;
+                        if (recoverIfDead(record, id, word)) {
+                            return acquired = true;
+                        }
+                        continue;
+                    }
                 }
                 long remaining = forever ? Long.MAX_VALUE : timeoutNanos - (now - start);
                 if (remaining <= 0) {
                     // A short tryLock(timeout) may end before the first periodic check: check
                     // once here, or a dead holder would make it fail forever.
-                    return recoverIfDead(record, id, word);
+                    return acquired = (word & ShmLayout.TOKEN_MASK) != 0 && recoverIfDead(record, id, word);
                 }
                 if (Thread.interrupted()) {
                     throw new InterruptedException("Interrupted while waiting for lock " + id);
@@ -168,6 +201,10 @@ final class LockWords {
                     throw new ManagerClosedException(manager.toString());
                 }
                 long slice = Math.min(Math.min(remaining, nextLivenessCheck - now), MAX_SLEEP_NANOS);
+                if (!starving) {
+                    // Wake up when starving, to ask for a hand-off.
+                    slice = Math.min(slice, starvingAt - now);
+                }
                 if (virtual) {
                     if (queue == null && id >= 0) {
                         queue = parkQueue(id);
@@ -184,7 +221,55 @@ final class LockWords {
             if (queue != null) {
                 queue.remove(me);
             }
+            if (starving && !acquired) {
+                withdrawHandOff(record, id);
+            }
         }
+    }
+
+    /**
+     * A starving waiter leaves without the lock (timed out, interrupted, closed): it takes back the
+     * hand-off it may have asked for, so that the next release frees the lock (or, if the lock is
+     * already handed off, frees it now) instead of keeping it from {@code tryLock()} until the
+     * hand-off is stale. Other starving waiters are woken to ask again.
+     */
+    private void withdrawHandOff(int record, int id) {
+        int word = segment.intAcquire(record);
+        while ((word & ShmLayout.HANDOFF_BIT) != 0) {
+            int next = (word & ShmLayout.TOKEN_MASK) == 0 ? 0 : word & ~ShmLayout.HANDOFF_BIT;
+            int witness = segment.compareAndExchangeInt(record, word, next);
+            if (witness == word) {
+                NativeCalls.futexWake(segment.address(record), Integer.MAX_VALUE);
+                if (id >= 0) {
+                    unparkOne(id);
+                }
+                return;
+            }
+            word = witness;
+        }
+    }
+
+    /**
+     * Takes a free or handed-off lock: keeps the waiters bit (others may sleep), drops the hand-off
+     * bit (the starving waiter it was for, or one of them, is served; the others set it again).
+     */
+    private boolean takeFree(int record, int word) {
+        if (segment.compareAndSetInt(record, word, token | (word & ShmLayout.WAITERS_BIT))) {
+            stampHold(record);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Whether the lock at {@code record}, handed off, has waited for a starving waiter for so long
+     * that it likely left (timed out, interrupted or died). The releaser dated the hand-off in the
+     * held-since field; a date in the future (a clock stepped back, or a damaged field) counts as
+     * stale too, so that it cannot block {@code tryLock()} for long.
+     */
+    private boolean handOffStale(int record) {
+        long age = CoarseClock.millis() - segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET);
+        return age > STALE_HANDOFF_MILLIS || age < -STALE_HANDOFF_MILLIS;
     }
 
     /**
@@ -199,10 +284,17 @@ final class LockWords {
         if (word == token) {
             return true;
         }
-        while (word == (token | ShmLayout.WAITERS_BIT)) {
-            int witness = segment.compareAndExchangeInt(record, word, 0);
+        while ((word & ShmLayout.TOKEN_MASK) == token) {
+            boolean handOff = (word & ShmLayout.HANDOFF_BIT) != 0;
+            if (handOff) {
+                // Dates the hand-off, for handOffStale(); still ours to write until the CAS.
+                segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET, CoarseClock.millis());
+            }
+            int witness = segment.compareAndExchangeInt(
+                    record, word, handOff ? ShmLayout.HANDOFF_BIT | ShmLayout.WAITERS_BIT : 0);
             if (witness == word) {
-                NativeCalls.futexWake(segment.address(record), 1);
+                // A hand-off wakes every sleeper: the one woken by a single wake may not be starving.
+                NativeCalls.futexWake(segment.address(record), handOff ? Integer.MAX_VALUE : 1);
                 if (id >= 0) {
                     unparkOne(id);
                 }
@@ -214,7 +306,7 @@ final class LockWords {
     }
 
     private boolean recoverIfDead(int record, int id, int word) {
-        int holder = word & ~ShmLayout.WAITERS_BIT;
+        int holder = word & ShmLayout.TOKEN_MASK;
         boolean alive;
         try {
             alive = session.isAlive(holder);
@@ -239,7 +331,7 @@ final class LockWords {
         OptionalLong deadPid = session.pidOf(holder);
         long heldSince = segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET);
         // From the exact dead word: of all racing recoverers exactly one wins.
-        if (!segment.compareAndSetInt(record, word, token | (word & ShmLayout.WAITERS_BIT))) {
+        if (!segment.compareAndSetInt(record, word, token | (word & ~ShmLayout.TOKEN_MASK))) {
             return false;
         }
         try {
@@ -265,8 +357,8 @@ final class LockWords {
      */
     private void giveBackToDeadHolder(int record, int id, int deadWord) {
         int ours = segment.intAcquire(record);
-        if ((ours & ~ShmLayout.WAITERS_BIT) == token
-                && segment.compareAndSetInt(record, ours, deadWord | (ours & ShmLayout.WAITERS_BIT))) {
+        if ((ours & ShmLayout.TOKEN_MASK) == token
+                && segment.compareAndSetInt(record, ours, deadWord | (ours & ~ShmLayout.TOKEN_MASK))) {
             NativeCalls.futexWake(segment.address(record), Integer.MAX_VALUE);
             if (id >= 0) {
                 unparkOne(id);

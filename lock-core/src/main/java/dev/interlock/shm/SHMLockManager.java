@@ -259,7 +259,11 @@ public final class SHMLockManager extends AbstractManager {
         SegmentFiles.Opened opened = SegmentFiles.open(path, lockCount, options);
         try {
             Session session = Session.claim(
-                    path, opened.segment(), opened.fd(), LockWords.livenessCheckNanos(options.recoveryTimeout()));
+                    path,
+                    opened.segment(),
+                    opened.layout(),
+                    opened.fd(),
+                    LockWords.livenessCheckNanos(options.recoveryTimeout()));
             return new SHMLockManager(path, opened, session, options);
         } catch (RuntimeException ex) {
             NativeCalls.close(opened.fd());
@@ -363,13 +367,13 @@ public final class SHMLockManager extends AbstractManager {
         for (int id = 0; id < layout.lockCount; id++) {
             int record = layout.recordOffset(id);
             int word = segment.intAcquire(record);
-            if (word != 0) {
+            if ((word & ShmLayout.TOKEN_MASK) != 0) {
                 long since = segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET);
                 long token = words.lastToken(record);
                 held.add(new HeldLock(
                         id,
                         allocator.nameOf(id),
-                        session.pidOf(word & ~ShmLayout.WAITERS_BIT),
+                        session.pidOf(word & ShmLayout.TOKEN_MASK),
                         since > 0 ? Optional.of(Instant.ofEpochMilli(since)) : Optional.empty(),
                         Optional.empty(),
                         token > 0 ? OptionalLong.of(token) : OptionalLong.empty()));

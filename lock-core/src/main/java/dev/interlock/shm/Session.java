@@ -53,24 +53,32 @@ final class Session {
 
     /**
      * Claims the lowest free owner slot: takes its OFD lock without waiting (a held lock means a
-     * live owner), then publishes a new session token of the next generation.
+     * live owner), then publishes a new session token of the next generation. At a generation wrap,
+     * first retires the slot's tokens that lock words still hold (see {@link #retireTokens}).
      *
      * @param fd a descriptor with its own open file description, kept open for the session
      * @param aliveCacheNanos how long a holder found alive is trusted to stay alive
      * @throws LockStorageException if every slot is held by a live manager
      */
-    static Session claim(String path, ShmSegment segment, int fd, long aliveCacheNanos) {
+    static Session claim(String path, ShmSegment segment, ShmLayout layout, int fd, long aliveCacheNanos) {
         for (int slot = 0; slot < ShmLayout.OWNER_SLOTS; slot++) {
             int offset = ShmLayout.ownerSlotOffset(slot);
             if (tryLockSlot(path, fd, offset)) {
-                int previous = segment.intAcquire(offset + ShmLayout.SLOT_TOKEN_OFFSET) & ~CLAIMING_BIT;
-                int generation = (previous >>> ShmLayout.SLOT_BITS) % ShmLayout.MAX_GENERATION + 1;
+                int raw = segment.intAcquire(offset + ShmLayout.SLOT_TOKEN_OFFSET);
+                int previous = (raw & ~CLAIMING_BIT) >>> ShmLayout.SLOT_BITS;
+                boolean wraps = previous >= ShmLayout.MAX_GENERATION;
+                int generation = wraps ? 1 : previous + 1;
                 int token = generation << ShmLayout.SLOT_BITS | slot;
                 // The new token marked as claiming first, the plain token last (all release
                 // stores): a reader that sees the same token before and after reading the pid knows
                 // the pid is that token's; and a claimant killed half-way still advanced the
                 // generation, so no later session can get a dead session's token back.
                 segment.intRelease(offset + ShmLayout.SLOT_TOKEN_OFFSET, token | CLAIMING_BIT);
+                // A claimant killed while retiring leaves its claiming token: the next one retires
+                // again, whatever its generation.
+                if (wraps || (raw & CLAIMING_BIT) != 0) {
+                    retireTokens(segment, layout, slot);
+                }
                 segment.intRelease(offset + ShmLayout.SLOT_PID_OFFSET, (int)
                         ProcessHandle.current().pid());
                 segment.longRelease(offset + ShmLayout.SLOT_ATTACHED_OFFSET, System.currentTimeMillis());
@@ -83,6 +91,38 @@ final class Session {
                 "All " + ShmLayout.OWNER_SLOTS + " owner slots of shared-memory segment " + path + " are in use by"
                         + " live managers, so no further manager can attach; close managers that are no longer"
                         + " needed (one per process is enough)");
+    }
+
+    /**
+     * Rewrites every lock word (the allocator's included) that holds a token of {@code slot} to the
+     * slot's {@linkplain ShmLayout#RETIRED_GENERATION retired} token, keeping its flag bits. Every
+     * such token is a dead session's, since we own the slot; after a generation wrap one of them
+     * could equal a token we hand out, and that session would then take the abandoned lock for one
+     * of its own holds and wait for itself forever (as would every other process). The retired
+     * token is never handed out, so the lock stays dead and is taken over as usual, with the dead
+     * holder's report. One read of every lock word, once per {@value ShmLayout#MAX_GENERATION}
+     * claims of a slot.
+     */
+    static void retireTokens(ShmSegment segment, ShmLayout layout, int slot) {
+        int retired = ShmLayout.RETIRED_GENERATION << ShmLayout.SLOT_BITS | slot;
+        retireToken(segment, ShmLayout.ALLOCATOR_RECORD_OFFSET, slot, retired);
+        for (int id = 0; id < layout.lockCount; id++) {
+            retireToken(segment, layout.recordOffset(id), slot, retired);
+        }
+    }
+
+    private static void retireToken(ShmSegment segment, int record, int slot, int retired) {
+        int word = segment.intAcquire(record);
+        // A failed CAS means another process took the dead word over, which is just as good.
+        while ((word & ShmLayout.TOKEN_MASK) != 0
+                && (word & ShmLayout.SLOT_MASK) == slot
+                && (word & ShmLayout.TOKEN_MASK) != retired) {
+            int witness = segment.compareAndExchangeInt(record, word, retired | (word & ~ShmLayout.TOKEN_MASK));
+            if (witness == word) {
+                return;
+            }
+            word = witness;
+        }
     }
 
     private static boolean tryLockSlot(String path, int fd, int offset) {

@@ -72,16 +72,17 @@ package dev.interlock.shm;
  *  +---------------------------------------------------------------+
  * </pre>
  *
- * <p>Section 6, lock word bits: bit 31 is {@link #WAITERS_BIT}; bits 0..30 are the holder's
- * session token, or all zero when the lock is free. A token is {@code generation << SLOT_BITS |
- * slot} with a generation of 1 or more, so a held word is never 0.
+ * <p>Section 6, lock word bits: bit 31 is {@link #WAITERS_BIT}, bit 30 {@link #HANDOFF_BIT}; bits
+ * 0..29 are the holder's session token, or all zero when the lock is free or handed off. A token is
+ * {@code generation << SLOT_BITS | slot} with a generation of 1 or more, so a held word's token is
+ * never 0.
  *
  * @author Interlock team
  */
 final class ShmLayout {
 
     /** Layout version written to and expected in the header. */
-    static final int VERSION = 3;
+    static final int VERSION = 4;
 
     /** The bytes {@code INTRLOCK} read as a little-endian long. */
     static final long MAGIC = 0x4B434F4C52544E49L;
@@ -103,6 +104,15 @@ final class ShmLayout {
     /** Set while at least one waiter may sleep on the lock word; the unlocker then wakes one. */
     static final int WAITERS_BIT = 1 << 31;
 
+    /**
+     * With a token: a waiter has starved, so the unlocker hands the lock over instead of freeing it.
+     * Without a token: the lock is handed off, and only a waiter that has starved may take it.
+     */
+    static final int HANDOFF_BIT = 1 << 30;
+
+    /** The holder's session token in a lock word. */
+    static final int TOKEN_MASK = HANDOFF_BIT - 1;
+
     /** Bits of a session token that hold the owner slot index. */
     static final int SLOT_BITS = 10;
 
@@ -112,8 +122,15 @@ final class ShmLayout {
     /** Mask of the slot index in a token. */
     static final int SLOT_MASK = OWNER_SLOTS - 1;
 
-    /** Largest generation; after it a slot's generation wraps to 1. */
-    static final int MAX_GENERATION = (1 << (31 - SLOT_BITS)) - 1;
+    /**
+     * The retired generation, never given to a session: at a generation wrap, the claimant rewrites
+     * every lock word that still holds a token of its slot to this generation (section 3), so that
+     * a recycled token never names an abandoned lock.
+     */
+    static final int RETIRED_GENERATION = (1 << (30 - SLOT_BITS)) - 1;
+
+    /** Largest generation given to a session; after it a slot's generation wraps to 1. */
+    static final int MAX_GENERATION = RETIRED_GENERATION - 1;
 
     // --- Header (section 2) ----------------------------------------------------------------
 
@@ -196,6 +213,9 @@ final class ShmLayout {
 
     final int recordsOffset;
 
+    /** Half the lock count: records are laid out as two columns of this many rows. */
+    private final int recordRows;
+
     final int indexOffset;
 
     final int indexCapacity;
@@ -214,6 +234,7 @@ final class ShmLayout {
         this.summaryOffset = alignToCacheLine(BITMAP_OFFSET + (long) bitmapWords * Long.BYTES);
         this.summaryWords = (bitmapWords + Long.SIZE - 1) / Long.SIZE;
         this.recordsOffset = alignToCacheLine(summaryOffset + (long) summaryWords * Long.BYTES);
+        this.recordRows = lockCount / 2;
         this.indexOffset = alignToCacheLine(recordsOffset + (long) lockCount * RECORD_LENGTH);
         // A power of two at least twice the lock count keeps linear probes short.
         this.indexCapacity = Integer.highestOneBit(lockCount) * 4;
@@ -236,8 +257,17 @@ final class ShmLayout {
         return (numLocks + ALLOCATION_WORD_BITS - 1) / ALLOCATION_WORD_BITS * ALLOCATION_WORD_BITS;
     }
 
+    /**
+     * Section 4: the record of lock {@code id}. Consecutive IDs, which applications use together
+     * (allocation hands out the lowest free one), sit two records (128 bytes) apart: IDs {@code 0
+     * .. n/2 - 1} take the even records, the rest the odd ones. Side by side, two locks of two
+     * threads would share the adjacent-line prefetcher's 128-byte pair: each write to one line
+     * then pulls the other into the writer's cache, and the two cores take both lines from each
+     * other on every acquisition (issue 15: 8× {@code ReentrantLock} for two threads on IDs 0 and
+     * 1).
+     */
     int recordOffset(int id) {
-        return recordsOffset + id * RECORD_LENGTH;
+        return recordsOffset + (id % recordRows * 2 + id / recordRows) * RECORD_LENGTH;
     }
 
     int nameSlotOffset(int id) {

@@ -47,7 +47,12 @@ abstract sealed class HolderThreads {
      * pair), so threads working on different locks would slow each other down. The array is
      * viewed as {@code SPREAD} columns of {@code rows} entries; ID {@code id} sits in row {@code
      * id % rows} of column {@code id / rows}, computed with a mask and a shift because both are
-     * powers of two. The array is at most twice as long as needed.
+     * powers of two. The array is at most twice as long as needed, plus {@value #PADDING}
+     * empty entries at each end: the array's header holds its length, which the bounds check of
+     * every access reads, for every lock; with lock 0's entry beside it, each acquisition of lock
+     * 0 took that line from every thread working on any other lock (issue 15: 8× {@code
+     * ReentrantLock} for two threads on locks 0 and 1). The entries after the last row keep the
+     * last IDs' entries off whatever object follows the array.
      */
     static final class Bounded extends HolderThreads {
 
@@ -55,6 +60,9 @@ abstract sealed class HolderThreads {
         private static final int SPREAD = 32;
 
         private static final int SPREAD_SHIFT = Integer.numberOfTrailingZeros(SPREAD);
+
+        /** Empty entries before the first and after the last: over 120 bytes, as between IDs. */
+        private static final int PADDING = SPREAD;
 
         private final int numLocks;
 
@@ -70,12 +78,12 @@ abstract sealed class HolderThreads {
             this.numLocks = numLocks;
             this.rowMask = rows - 1;
             this.rowShift = Integer.numberOfTrailingZeros(rows);
-            this.holders = new AtomicReferenceArray<>(rows * SPREAD);
+            this.holders = new AtomicReferenceArray<>(PADDING + rows * SPREAD + PADDING);
         }
 
         /** The array index of {@code id}'s entry. */
         int slot(int id) {
-            return ((id & rowMask) << SPREAD_SHIFT) | (id >>> rowShift);
+            return PADDING + (((id & rowMask) << SPREAD_SHIFT) | (id >>> rowShift));
         }
 
         @Override

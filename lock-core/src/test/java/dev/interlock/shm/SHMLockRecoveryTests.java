@@ -122,6 +122,49 @@ class SHMLockRecoveryTests {
     }
 
     @Test
+    void lockAbandonedByARecycledSessionTokenShouldBeTakenOverAfterAGenerationWrap() {
+        int abandoned = 1 << ShmLayout.SLOT_BITS | 1;
+        // Slot 1's session of generation 1 died holding lock 13 long ago; the slot has been
+        // claimed up to the last generation since, so the next claimant wraps to generation 1.
+        TestSegments.writeInt(segment, layout.recordOffset(13), abandoned | ShmLayout.WAITERS_BIT);
+        TestSegments.writeInt(
+                segment,
+                ShmLayout.ownerSlotOffset(1) + ShmLayout.SLOT_TOKEN_OFFSET,
+                ShmLayout.MAX_GENERATION << ShmLayout.SLOT_BITS | 1);
+        assertWrappedClaimantTakesOver(abandoned, 13);
+    }
+
+    @Test
+    void claimantKilledWhileRetiringTokensShouldLeaveTheRetiringToTheNextClaimant() {
+        int abandoned = 2 << ShmLayout.SLOT_BITS | 1;
+        // The claimant that wrapped slot 1 to generation 1 was killed before it retired lock 14's
+        // word of the old generation 2: the next claimant gets generation 2 and must retire it.
+        TestSegments.writeInt(segment, layout.recordOffset(14), abandoned);
+        TestSegments.writeInt(
+                segment,
+                ShmLayout.ownerSlotOffset(1) + ShmLayout.SLOT_TOKEN_OFFSET,
+                1 << ShmLayout.SLOT_BITS | 1 | 1 << 31);
+        assertWrappedClaimantTakesOver(abandoned, 14);
+    }
+
+    private void assertWrappedClaimantTakesOver(int abandoned, int id) {
+        try (SHMLockManager next = SHMLockManager.open(segment, 64, options())) {
+            assertThat(next.slot()).isEqualTo(1);
+            assertThat(TestSegments.readInt(segment, ShmLayout.ownerSlotOffset(1) + ShmLayout.SLOT_TOKEN_OFFSET))
+                    .as("the new session's token is the abandoned one")
+                    .isEqualTo(abandoned);
+            Locker locker = next.retrieveLock(id);
+            assertThat(locker.tryLock())
+                    .as("the abandoned lock is taken over, not waited for as our own")
+                    .isTrue();
+            locker.unlock();
+        }
+        assertThat(recovered)
+                .singleElement()
+                .satisfies(dead -> assertThat(dead.id()).isEqualTo(id));
+    }
+
+    @Test
     void managerKilledWhileClaimingASlotShouldNotHandItsDeadTokenToTheNextClaimant() {
         int deadInSlotOne = 1 << ShmLayout.SLOT_BITS | 1;
         // Slot 1's holder died holding lock 12; a claimant of slot 1 was killed half-way.

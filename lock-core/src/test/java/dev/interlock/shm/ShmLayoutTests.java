@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -56,7 +58,15 @@ class ShmLayoutTests {
                         .as("%d locks", lockCount)
                         .isZero();
             }
-            assertThat(layout.recordOffset(1) - layout.recordOffset(0)).isEqualTo(ShmLayout.CACHE_LINE_LENGTH);
+            assertThat(layout.recordOffset(1) - layout.recordOffset(0))
+                    .as("neighbouring IDs out of each other's prefetched 128-byte pair")
+                    .isEqualTo(2 * ShmLayout.CACHE_LINE_LENGTH);
+            Set<Integer> records = new HashSet<>();
+            for (int id = 0; id < lockCount; id++) {
+                int record = layout.recordOffset(id);
+                assertThat(record).isBetween(layout.recordsOffset, layout.indexOffset - ShmLayout.RECORD_LENGTH);
+                assertThat(records.add(record)).as("record of %d unique", id).isTrue();
+            }
             assertThat(layout.nameSlotOffset(lockCount - 1) + ShmLayout.NAME_SLOT_LENGTH)
                     .isLessThanOrEqualTo((int) layout.segmentSize);
             assertThat(layout.segmentSize % ShmLayout.PAGE_LENGTH).isZero();
@@ -86,9 +96,10 @@ class ShmLayoutTests {
     }
 
     @Test
-    void tokensShouldNeverCollideWithTheWaitersBitOrZero() {
-        int largest = ShmLayout.MAX_GENERATION << ShmLayout.SLOT_BITS | ShmLayout.SLOT_MASK;
-        assertThat(largest & ShmLayout.WAITERS_BIT).isZero();
+    void tokensShouldNeverCollideWithTheFlagBitsOrZero() {
+        int largest = ShmLayout.RETIRED_GENERATION << ShmLayout.SLOT_BITS | ShmLayout.SLOT_MASK;
+        assertThat(largest & (ShmLayout.WAITERS_BIT | ShmLayout.HANDOFF_BIT)).isZero();
+        assertThat(largest & ShmLayout.TOKEN_MASK).isEqualTo(largest);
         assertThat(largest).isPositive();
         assertThat(1 << ShmLayout.SLOT_BITS)
                 .as("smallest token: generation 1, slot 0")

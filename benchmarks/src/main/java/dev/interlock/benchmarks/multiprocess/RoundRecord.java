@@ -17,6 +17,7 @@ import java.util.Locale;
  * @param cpuNanosPerPair CPU time of the hammering threads per pair
  * @param p50Nanos median wait for {@code lock()}
  * @param p99Nanos 99th percentile wait
+ * @param p999Nanos 99.9th percentile wait: the fairness bound's figure, with the longest wait
  * @param maxNanos longest wait
  * @author Interlock team
  * @since 0.1.0
@@ -31,11 +32,12 @@ public record RoundRecord(
         double cpuNanosPerPair,
         long p50Nanos,
         long p99Nanos,
+        long p999Nanos,
         long maxNanos) {
 
     /** The header line of the results file. */
     public static final String HEADER =
-            "round\tsubject\tpattern\tprocesses\tthreads\tpairs_per_s\tcpu_ns_per_pair\tp50_ns\tp99_ns\tmax_ns";
+            "round\tsubject\tpattern\tprocesses\tthreads\tpairs_per_s\tcpu_ns_per_pair\tp50_ns\tp99_ns\tp999_ns\tmax_ns";
 
     /**
      * Adds up what the processes of one run measured.
@@ -68,6 +70,7 @@ public record RoundRecord(
                 pairs == 0 ? 0 : (double) cpuNanos / pairs,
                 waits.percentile(50),
                 waits.percentile(99),
+                waits.percentile(99.9),
                 waits.percentile(100));
     }
 
@@ -88,6 +91,7 @@ public record RoundRecord(
                 String.format(Locale.ROOT, "%.1f", cpuNanosPerPair),
                 String.valueOf(p50Nanos),
                 String.valueOf(p99Nanos),
+                String.valueOf(p999Nanos),
                 String.valueOf(maxNanos));
     }
 
@@ -100,9 +104,9 @@ public record RoundRecord(
      */
     public static RoundRecord parse(String line) {
         String[] columns = line.split("\t");
-        if (columns.length != 10) {
+        if (columns.length != 11) {
             throw new IllegalArgumentException("Results line '" + line + "' has " + columns.length
-                    + " columns, expected 10 (" + HEADER + "); rerun the benchmark with this build");
+                    + " columns, expected 11 (" + HEADER + "); rerun the benchmark with this build");
         }
         return new RoundRecord(
                 Integer.parseInt(columns[0]),
@@ -114,6 +118,7 @@ public record RoundRecord(
                 Double.parseDouble(columns[6]),
                 Long.parseLong(columns[7]),
                 Long.parseLong(columns[8]),
-                Long.parseLong(columns[9]));
+                Long.parseLong(columns[9]),
+                Long.parseLong(columns[10]));
     }
 }

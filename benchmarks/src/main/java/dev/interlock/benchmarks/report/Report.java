@@ -270,9 +270,10 @@ public final class Report {
                 "## Several processes (%d rounds; median [min–max] over rounds; C reference in the same rounds)%n%n",
                 rounds);
         out.println("Locks: `one` = every thread of every process on one lock; `own` = a lock per thread. "
-                + "CPU = CPU time of the hammering threads per pair. Wait = how long `lock()` took.\n");
+                + "CPU = CPU time of the hammering threads per pair. Wait = how long `lock()` took: percentiles are"
+                + " medians over rounds, max is the longest of all rounds.\n");
         out.println("| Subject | Locks | Processes × threads | Pairs/s | vs C, same rounds | CPU ns/pair |"
-                + " Wait p50 / p99 / max |");
+                + " Wait p50 / p99 / p99.9 / max |");
         out.println("|---|---|---|---:|---|---:|---|");
         for (List<RoundRecord> runs : bySubject.values()) {
             RoundRecord first = runs.get(0);
@@ -306,7 +307,7 @@ public final class Report {
                 }
             }
             out.printf(
-                    "| %s | %s | %d × %d | %s [%s–%s] | %s | %s | %s / %s / %s |%n",
+                    "| %s | %s | %d × %d | %s [%s–%s] | %s | %s | %s / %s / %s / %s |%n",
                     displayName(first.subject()),
                     first.pattern() == LockPattern.ONE ? "one" : "own",
                     first.processes(),
@@ -324,6 +325,7 @@ public final class Report {
                     nanos(median(runs, RoundRecord::cpuNanosPerPair)),
                     duration(median(runs, RoundRecord::p50Nanos)),
                     duration(median(runs, RoundRecord::p99Nanos)),
+                    duration(median(runs, RoundRecord::p999Nanos)),
                     duration(
                             runs.stream().mapToLong(RoundRecord::maxNanos).max().orElseThrow()));
         }

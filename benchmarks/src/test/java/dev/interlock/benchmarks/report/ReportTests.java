@@ -103,6 +103,6 @@ class ReportTests {
     }
 
     private static RoundRecord record(int round, String subject, double pairsPerSecond) {
-        return new RoundRecord(round, subject, LockPattern.ONE, 2, 1, pairsPerSecond, 100, 50, 500, 5000);
+        return new RoundRecord(round, subject, LockPattern.ONE, 2, 1, pairsPerSecond, 100, 50, 500, 2000, 5000);
     }
 }
