@@ -44,6 +44,9 @@ final class LockFiles {
 
     private final String owner;
 
+    /** The calls the lock files are used through: {@code flock}, or the JDK's file locks. */
+    private final FileCalls calls;
+
     /**
      * Every open lock file by ID, least recently reserved first: an access-ordered map moves an
      * entry to the end on {@code get} without allocating, so the hot path creates no garbage.
@@ -63,6 +66,7 @@ final class LockFiles {
     LockFiles(LockDirectory directory, String owner) {
         this.directory = directory;
         this.owner = owner;
+        this.calls = directory.calls();
     }
 
     /**
@@ -95,7 +99,7 @@ final class LockFiles {
             }
         }
         // Closed meanwhile, or another thread opened the same file first.
-        Libc.close(fd);
+        calls.close(fd);
         if (file == null) {
             throw new ManagerClosedException(owner);
         }
@@ -135,7 +139,7 @@ final class LockFiles {
             }
         }
         if (evicted != null) {
-            Libc.close(evicted.fd);
+            calls.close(evicted.fd);
         }
     }
 
@@ -169,7 +173,7 @@ final class LockFiles {
             idle = 0;
         }
         for (LockFile file : toClose) {
-            Libc.close(file.fd);
+            calls.close(file.fd);
         }
     }
 
@@ -293,13 +297,13 @@ final class LockFiles {
         }
 
         private boolean tryFlock() {
-            while (Libc.flock(fd, LOCK_EX | LOCK_NB) != 0) {
-                int errno = Libc.errno();
+            while (files.calls.flock(fd, LOCK_EX | LOCK_NB) != 0) {
+                int errno = files.calls.errno();
                 if (errno == EWOULDBLOCK) {
                     return false;
                 }
                 if (errno != EINTR) {
-                    throw LockDirectory.failure(
+                    throw files.directory.failure(
                             errno, files.directory.path().resolve(LockDirectory.lockFileName(id)), "lock", "read");
                 }
             }
@@ -341,9 +345,9 @@ final class LockFiles {
                 }
                 Path file = files.directory.path().resolve(LockDirectory.lockFileName(id));
                 ByteBuffer bytes = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                long read = Libc.pread(fd, bytes.array(), Long.BYTES, 0);
+                long read = files.calls.pread(fd, bytes.array(), Long.BYTES, 0);
                 if (read < 0) {
-                    throw LockDirectory.failure(Libc.errno(), file, "read the fencing counter of", "read");
+                    throw files.directory.failure(files.calls.errno(), file, "read the fencing counter of", "read");
                 }
                 if (read != 0 && read != Long.BYTES) {
                     throw new LockStorageException(
@@ -360,8 +364,9 @@ final class LockFiles {
                 }
                 long next = (read == 0 ? 0 : bytes.getLong(0)) + 1;
                 bytes.putLong(0, next);
-                if (Libc.pwrite(fd, bytes.array(), Long.BYTES, 0) != Long.BYTES || Libc.fdatasync(fd) != 0) {
-                    throw LockDirectory.failure(Libc.errno(), file, "write the fencing counter of", "write");
+                if (files.calls.pwrite(fd, bytes.array(), Long.BYTES, 0) != Long.BYTES
+                        || files.calls.fdatasync(fd) != 0) {
+                    throw files.directory.failure(files.calls.errno(), file, "write the fencing counter of", "write");
                 }
                 token = next;
             }
@@ -377,9 +382,9 @@ final class LockFiles {
                 tokenLock.unlock();
             }
             try {
-                if (Libc.flock(fd, LOCK_UN) != 0) {
-                    throw LockDirectory.failure(
-                            Libc.errno(),
+                if (files.calls.flock(fd, LOCK_UN) != 0) {
+                    throw files.directory.failure(
+                            files.calls.errno(),
                             files.directory.path().resolve(LockDirectory.lockFileName(id)),
                             "unlock",
                             "read");

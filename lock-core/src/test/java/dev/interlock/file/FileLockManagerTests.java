@@ -163,7 +163,9 @@ class FileLockManagerTests extends LockManagerContractTests {
                 bothWaiting = waiters.stream().allMatch(FileLockManagerTests::isWaiting);
                 Thread.yield();
             }
-            assertThat(bothWaiting).as("both threads waiting for lock 0 within 20 s").isTrue();
+            assertThat(bothWaiting)
+                    .as("both threads waiting for lock 0 within 20 s")
+                    .isTrue();
             manager.close();
             for (CompletableFuture<String> outcome : outcomes) {
                 assertThat(outcome.get(20, TimeUnit.SECONDS)).isEqualTo("closed");
