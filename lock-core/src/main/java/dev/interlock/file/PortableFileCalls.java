@@ -472,8 +472,9 @@ final class PortableFileCalls implements FileCalls {
 
     /**
      * Reads the directory's {@code unix} attributes where the file system has them (Linux, macOS);
-     * elsewhere (Windows) reports this user and mode -1, "no permission bits": the owner and mode
-     * are not checked, and the directory's ACLs decide.
+     * elsewhere (Windows), or where the JDK cannot tell this process's user ID (a runtime without
+     * the {@code jdk.security.auth} module), reports mode -1, "no permission bits": the owner and
+     * mode are not checked, and the directory's permissions or ACLs decide.
      */
     @Override
     public DirectoryOwner owner(int dirFd) throws IOException {
@@ -481,7 +482,7 @@ final class PortableFileCalls implements FileCalls {
         if (descriptor == null) {
             throw new IOException("descriptor " + dirFd + " is not open");
         }
-        if (!FileSystems.getDefault().supportedFileAttributeViews().contains("unix")) {
+        if (!FileSystems.getDefault().supportedFileAttributeViews().contains("unix") || geteuid() < 0) {
             return new DirectoryOwner(-1, geteuid());
         }
         Map<String, Object> attributes =
@@ -595,7 +596,7 @@ final class PortableFileCalls implements FileCalls {
     /** A failed call's error number and what the JDK said about it. */
     private record Failure(int errno, String detail) {}
 
-    /** The effective user ID, read once; -1 where the JDK cannot tell (Windows). */
+    /** The effective user ID, read once; -1 where the JDK cannot tell (Windows, no {@code jdk.security.auth}). */
     private static final class UserIds {
 
         static final int EFFECTIVE = read();
