@@ -62,9 +62,11 @@ final class WithLockInterceptor implements MethodInterceptor {
     private @Nullable Object observed(
             ResolvedLock lock, WithLockAttribute attribute, Class<?> targetClass, MethodInvocation invocation)
             throws Throwable {
+        WithLockObservation.LockedCall call =
+                (action, skipped) -> template.execute(lock.request(), lock.description(), action, skipped);
         ObservationRegistry registry = observationRegistry();
         if (registry.isNoop()) {
-            return template.execute(lock.request(), lock.description(), invocation::proceed, attribute::skippedResult);
+            return call.execute(invocation::proceed, attribute::skippedResult);
         }
         return WithLockObservation.observe(
                 registry,
@@ -73,7 +75,7 @@ final class WithLockInterceptor implements MethodInterceptor {
                 invocation.getMethod(),
                 invocation::proceed,
                 attribute::skippedResult,
-                (action, skipped) -> template.execute(lock.request(), lock.description(), action, skipped));
+                call);
     }
 
     /** Looks the registry up on first use: the advisor exists before most beans do. */
