@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.interlock.testing.ChildJvm;
 import dev.interlock.testing.CounterWorker;
 import dev.interlock.testing.SharedCounter;
+import dev.interlock.testing.TemporaryNameWorker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,6 +85,34 @@ class PortableFileLockManagerProcessTests {
         }
         assertThat(new SharedCounter(counters.resolve("counter-0")).get())
                 .isEqualTo((long) processes * threads * iterations);
+    }
+
+    /** Temporary names whose IDs move between processes constantly: allocation under the JDK's locks too. */
+    @Test
+    void processesUnderTemporaryNamesWhoseIdsMoveShouldLoseNoUpdate() throws IOException {
+        Path counters = Files.createDirectory(tempDir.resolve("name-counters"));
+        int processes = 3;
+        int threads = 2;
+        int iterations = 150;
+        for (int p = 0; p < processes; p++) {
+            children.add(ChildJvm.start(
+                    TemporaryNameWorker.class,
+                    PortableFileOpener.class.getName(),
+                    lockDir.toString(),
+                    String.valueOf(threads),
+                    String.valueOf(iterations),
+                    "3",
+                    counters.toString()));
+        }
+        for (ChildJvm worker : children) {
+            assertThat(worker.awaitSuccess(WAIT)).contains("DONE " + threads * iterations);
+        }
+        long total = 0;
+        for (int k = 0; k < 3; k++) {
+            total += new SharedCounter(counters.resolve("counter-" + k)).get();
+        }
+        assertThat(total).isEqualTo((long) processes * threads * iterations);
+        assertThat(manager.allocatedLocks()).isZero();
     }
 
     @Test
