@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
+import dev.interlock.LockHandle;
+import dev.interlock.Locker;
 import dev.interlock.Manager;
 import dev.interlock.memory.InMemoryManager;
 import java.util.concurrent.CompletableFuture;
@@ -153,6 +155,27 @@ class InterlockLockRegistryTests {
     }
 
     @Test
+    void lostHoldShouldFailTheNextReentryAndTheLastUnlockAsSpringIntegrationDoes() throws Exception {
+        LosingManager losing = new LosingManager(manager);
+        InterlockLockRegistry onLosing = new InterlockLockRegistry(losing);
+        Lock leader = onLosing.obtain("leader");
+        assertThat(leader.tryLock(1, TimeUnit.SECONDS)).isTrue();
+        losing.lose();
+        assertThat(leader.tryLock(1, TimeUnit.SECONDS))
+                .as("a heartbeat's reentry finds the hold lost")
+                .isFalse();
+        assertThatExceptionOfType(IllegalMonitorStateException.class)
+                .as("the lost hold has ended")
+                .isThrownBy(leader::unlock);
+        assertThat(leader.tryLock()).as("a fresh acquisition").isTrue();
+        losing.lose();
+        assertThatExceptionOfType(java.util.ConcurrentModificationException.class)
+                .isThrownBy(leader::unlock)
+                .withMessageStartingWith("The lock for 'leader' was lost before it was unlocked");
+        assertThat(manager.allocatedLocks()).as("both holds released").isZero();
+    }
+
+    @Test
     void nonStringKeyShouldBeRejected() {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> registry.obtain(42))
@@ -176,5 +199,104 @@ class InterlockLockRegistryTests {
                     return locked;
                 })
                 .get(10, TimeUnit.SECONDS);
+    }
+
+    /** A manager whose name holds can be marked lost, as a backend that loses its session marks them. */
+    private static final class LosingManager implements Manager {
+
+        private final Manager delegate;
+
+        private final java.util.List<java.util.concurrent.atomic.AtomicBoolean> valid =
+                new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        LosingManager(Manager delegate) {
+            this.delegate = delegate;
+        }
+
+        void lose() {
+            valid.forEach(flag -> flag.set(false));
+        }
+
+        @Override
+        public java.util.Optional<LockHandle> tryLockName(String name, java.time.Duration timeout)
+                throws InterruptedException {
+            return delegate.tryLockName(name, timeout).map(this::losable);
+        }
+
+        @Override
+        public LockHandle lockName(String name) throws InterruptedException {
+            return losable(delegate.lockName(name));
+        }
+
+        private LockHandle losable(LockHandle handle) {
+            java.util.concurrent.atomic.AtomicBoolean flag = new java.util.concurrent.atomic.AtomicBoolean(true);
+            valid.add(flag);
+            return new LockHandle() {
+                @Override
+                public Locker locker() {
+                    return handle.locker();
+                }
+
+                @Override
+                public long fencingToken() {
+                    return handle.fencingToken();
+                }
+
+                @Override
+                public boolean isValid() {
+                    return flag.get() && handle.isValid();
+                }
+
+                @Override
+                public void close() {
+                    handle.close();
+                }
+            };
+        }
+
+        @Override
+        public Locker allocateLock() {
+            return delegate.allocateLock();
+        }
+
+        @Override
+        public Locker retrieveLock(int id) {
+            return delegate.retrieveLock(id);
+        }
+
+        @Override
+        public Locker allocateAndRetrieveLock(int id) {
+            return delegate.allocateAndRetrieveLock(id);
+        }
+
+        @Override
+        public void freeAllLocks() {
+            delegate.freeAllLocks();
+        }
+
+        @Override
+        public java.util.OptionalInt availableLocks() {
+            return delegate.availableLocks();
+        }
+
+        @Override
+        public int allocatedLocks() {
+            return delegate.allocatedLocks();
+        }
+
+        @Override
+        public java.util.List<dev.interlock.HeldLock> locksHeld() {
+            return delegate.locksHeld();
+        }
+
+        @Override
+        public Locker namedLock(String name) {
+            return delegate.namedLock(name);
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+        }
     }
 }
