@@ -81,10 +81,10 @@ final class AllocationTable implements AutoCloseable {
     /** Writes an empty header into a new allocation file; the caller holds the directory lock. */
     static void initialize(LockDirectory directory, int fd) {
         Path file = directory.path().resolve(LockDirectory.ALLOCATION_FILE);
-        if (Libc.ftruncate(fd, 0) != 0) {
-            throw LockDirectory.failure(Libc.errno(), file, "truncate", "write");
+        if (directory.calls().ftruncate(fd, 0) != 0) {
+            throw directory.failure(directory.calls().errno(), file, "truncate", "write");
         }
-        LockDirectory.writeFully(fd, new byte[HEADER_BYTES], 0, file);
+        directory.writeFully(fd, new byte[HEADER_BYTES], 0, file);
     }
 
     /**
@@ -120,7 +120,7 @@ final class AllocationTable implements AutoCloseable {
      */
     private int allocateLowestFreeLocked() {
         long word = readLong(HINT_OFFSET);
-        long end = Libc.lseek(fd, 0, Libc.SEEK_END);
+        long end = directory.calls().lseek(fd, 0, Libc.SEEK_END);
         if (word < 0 || end < 0 || word > (end - HEADER_BYTES) / Long.BYTES) {
             // Beyond the bitmap: written by someone else (allocation never puts it there). Start
             // at word 0, which is always safe, instead of skipping free IDs.
@@ -128,7 +128,7 @@ final class AllocationTable implements AutoCloseable {
         }
         ByteBuffer chunk = ByteBuffer.allocate(SCAN_WORDS * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         while (word < MAX_WORDS) {
-            LockDirectory.readFully(fd, chunk.array(), wordOffset(word), file);
+            directory.readFully(fd, chunk.array(), wordOffset(word), file);
             for (int i = 0; i < SCAN_WORDS; i++) {
                 long bits = chunk.getLong(i * Long.BYTES);
                 if (bits != -1L) {
@@ -222,8 +222,8 @@ final class AllocationTable implements AutoCloseable {
                 writeLong(HINT_OFFSET, 0);
                 sync();
                 CrashPoints.reached("freeAll.hint-reset");
-                if (Libc.ftruncate(fd, HEADER_BYTES) != 0) {
-                    throw LockDirectory.failure(Libc.errno(), file, "truncate", "write");
+                if (directory.calls().ftruncate(fd, HEADER_BYTES) != 0) {
+                    throw directory.failure(directory.calls().errno(), file, "truncate", "write");
                 }
                 sync();
                 CrashPoints.reached("freeAll.truncated");
@@ -241,14 +241,14 @@ final class AllocationTable implements AutoCloseable {
         try {
             lock();
             try {
-                long end = Libc.lseek(fd, 0, Libc.SEEK_END);
+                long end = directory.calls().lseek(fd, 0, Libc.SEEK_END);
                 if (end < 0) {
-                    throw LockDirectory.failure(Libc.errno(), file, "read", "read");
+                    throw directory.failure(directory.calls().errno(), file, "read", "read");
                 }
                 ByteBuffer chunk = ByteBuffer.allocate(COUNT_WORDS * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
                 int count = 0;
                 for (long offset = HEADER_BYTES; offset < end; offset += chunk.capacity()) {
-                    LockDirectory.readFully(fd, chunk.array(), offset, file);
+                    directory.readFully(fd, chunk.array(), offset, file);
                     for (int i = 0; i < COUNT_WORDS; i++) {
                         count += Long.bitCount(chunk.getLong(i * Long.BYTES));
                     }
@@ -412,7 +412,7 @@ final class AllocationTable implements AutoCloseable {
     }
 
     private void unlock() {
-        Libc.flock(fd, LOCK_UN);
+        directory.calls().flock(fd, LOCK_UN);
     }
 
     private void ensureOpen() {
@@ -427,7 +427,7 @@ final class AllocationTable implements AutoCloseable {
 
     private long readLong(long offset) {
         byte[] bytes = new byte[Long.BYTES];
-        LockDirectory.readFully(fd, bytes, offset, file);
+        directory.readFully(fd, bytes, offset, file);
         return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
     }
 
@@ -436,7 +436,7 @@ final class AllocationTable implements AutoCloseable {
                 .order(ByteOrder.LITTLE_ENDIAN)
                 .putLong(value)
                 .array();
-        LockDirectory.writeFully(fd, bytes, offset, file);
+        directory.writeFully(fd, bytes, offset, file);
     }
 
     @Override
@@ -445,7 +445,7 @@ final class AllocationTable implements AutoCloseable {
         try {
             if (!closed) {
                 closed = true;
-                Libc.close(fd);
+                directory.calls().close(fd);
             }
         } finally {
             mutex.unlock();

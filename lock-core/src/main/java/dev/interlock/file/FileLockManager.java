@@ -20,7 +20,17 @@ import org.jspecify.annotations.Nullable;
  * managers in one JVM and across threads: lock {@code N} is an exclusive {@code flock(2)} on the
  * file {@code N.lock}, which the kernel releases when its holder dies, even by {@code kill -9}.
  * This is the backend for hosts without shared memory, or for an operator who wants to see the
- * locks with {@code ls}. Linux only (x86-64 and aarch64).
+ * locks with {@code ls}.
+ *
+ * <p>On Linux (x86-64 and aarch64) locks are {@code flock(2)}s through JNA. Everywhere else
+ * (macOS, Windows, other architectures) the same directory format is used with the JDK's own file
+ * locks ({@link java.nio.channels.FileChannel#tryLock(long, long, boolean)}), also released by
+ * the operating system when the holder dies; {@link Options#withPortableLocking(boolean)} or the
+ * system property {@value Options#PORTABLE_PROPERTY} selects them on Linux too. In that portable
+ * mode a lock held elsewhere is polled for (every 20 µs to 1 ms), {@link #locksHeld()} lists only
+ * the locks held in this JVM, and where the file system has no POSIX permissions (Windows) the
+ * directory's owner and mode are not checked. Processes of one directory must all use the same
+ * mode: an {@code flock} and a JDK lock do not see each other.
  *
  * <p>IDs are unbounded ({@link #availableLocks()} is empty); {@link #allocateLock()} returns the
  * lowest free one from a bitmap, in time independent of how many are allocated. Allocation state
@@ -62,6 +72,16 @@ public final class FileLockManager extends AbstractManager {
         }
         this.files = new LockFiles(directory, toString());
         this.heldLockReader = new HeldLockReader(directory.path());
+    }
+
+    /**
+     * Returns whether this manager uses the JDK's file locks (the portable mode) rather than
+     * {@code flock(2)}.
+     *
+     * @return {@code true} off Linux, or when {@link Options#withPortableLocking(boolean)} asked for it
+     */
+    public boolean portableLocking() {
+        return directory.calls().portable();
     }
 
     /**
@@ -197,7 +217,7 @@ public final class FileLockManager extends AbstractManager {
     @Override
     protected List<HeldLock> readHeld() {
         allocation.refreshNames();
-        return heldLockReader.read(allocation::nameOf);
+        return directory.calls().readHeld(heldLockReader, allocation::nameOf);
     }
 
     /**
@@ -235,7 +255,7 @@ public final class FileLockManager extends AbstractManager {
 
     @Override
     public String toString() {
-        return "FileLockManager(" + directory.path() + ")";
+        return "FileLockManager(" + directory.path() + (portableLocking() ? ", portable locking" : "") + ")";
     }
 
     /**
@@ -247,20 +267,32 @@ public final class FileLockManager extends AbstractManager {
      */
     public static final class Options {
 
-        private static final Options DEFAULTS = new Options(PosixFilePermissions.fromString("rw-------"), false);
+        /**
+         * The system property that, set to {@code true}, makes the {@linkplain #defaults() default
+         * options} use the JDK's file locks on Linux too, as {@link #withPortableLocking(boolean)}
+         * does.
+         */
+        public static final String PORTABLE_PROPERTY = "interlock.file.portable-locking";
+
+        private static final Options DEFAULTS =
+                new Options(PosixFilePermissions.fromString("rw-------"), false, Boolean.getBoolean(PORTABLE_PROPERTY));
 
         private final Set<PosixFilePermission> mode;
 
         private final boolean allowForeignOwner;
 
-        private Options(Set<PosixFilePermission> mode, boolean allowForeignOwner) {
+        private final boolean portableLocking;
+
+        private Options(Set<PosixFilePermission> mode, boolean allowForeignOwner, boolean portableLocking) {
             this.mode = Set.copyOf(mode);
             this.allowForeignOwner = allowForeignOwner;
+            this.portableLocking = portableLocking;
         }
 
         /**
          * Returns the defaults: files {@code rw-------} (so the directory is {@code rwx------}),
-         * and a directory owned by another user is refused.
+         * a directory owned by another user is refused, and locks are {@code flock}s on Linux
+         * unless the system property {@value #PORTABLE_PROPERTY} is {@code true}.
          *
          * @return the default options
          */
@@ -300,7 +332,7 @@ public final class FileLockManager extends AbstractManager {
                         + " has execute bits, which lock files do not need (the directory gets them"
                         + " automatically); drop the x from the mode");
             }
-            return new Options(fileMode, allowForeignOwner);
+            return new Options(fileMode, allowForeignOwner, portableLocking);
         }
 
         private static void checkAllOrNothing(
@@ -323,7 +355,30 @@ public final class FileLockManager extends AbstractManager {
          * @return the modified copy
          */
         public Options withAllowForeignOwner(boolean allow) {
-            return new Options(mode, allow);
+            return new Options(mode, allow, portableLocking);
+        }
+
+        /**
+         * Returns a copy that uses the JDK's file locks ({@link
+         * java.nio.channels.FileChannel#tryLock(long, long, boolean)}) instead of {@code flock(2)}
+         * on Linux, as every other platform does anyway; for tests of the portable mode, or a
+         * directory shared with processes that run in that mode. Every process of one directory
+         * must use the same mode: an {@code flock} and a JDK lock do not exclude each other.
+         *
+         * @param portable whether to use the JDK's file locks on Linux too
+         * @return the modified copy
+         */
+        public Options withPortableLocking(boolean portable) {
+            return new Options(mode, allowForeignOwner, portable);
+        }
+
+        /**
+         * Returns whether the JDK's file locks are used on Linux too; off Linux they always are.
+         *
+         * @return {@code true} if asked for
+         */
+        public boolean portableLocking() {
+            return portableLocking;
         }
 
         /**
@@ -377,18 +432,19 @@ public final class FileLockManager extends AbstractManager {
         public boolean equals(@Nullable Object other) {
             return other instanceof Options
                     && ((Options) other).mode.equals(mode)
-                    && ((Options) other).allowForeignOwner == allowForeignOwner;
+                    && ((Options) other).allowForeignOwner == allowForeignOwner
+                    && ((Options) other).portableLocking == portableLocking;
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(mode, allowForeignOwner);
+            return Objects.hash(mode, allowForeignOwner, portableLocking);
         }
 
         @Override
         public String toString() {
             return "Options(mode " + PosixFilePermissions.toString(mode) + ", allowForeignOwner " + allowForeignOwner
-                    + ")";
+                    + ", portableLocking " + portableLocking + ")";
         }
     }
 }

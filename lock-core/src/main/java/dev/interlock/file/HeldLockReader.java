@@ -48,6 +48,11 @@ final class HeldLockReader {
         this.directory = directory;
     }
 
+    /** Returns the lock directory, absolute. */
+    Path directory() {
+        return directory;
+    }
+
     /** Returns the held locks, ascending by ID, named through {@code names}. */
     synchronized List<HeldLock> read(IntFunction<@Nullable String> names) {
         try {

@@ -13,7 +13,8 @@ import com.sun.jna.Platform;
  *
  * <p>Failed calls return -1; the caller reads {@link #errno()} right after, which JNA preserves
  * per thread for every native call. The flag values differ between architectures; only Linux on
- * x86-64 and aarch64 is supported, checked once by {@link #ensureSupported()}.
+ * x86-64 and aarch64 is supported ({@link #SUPPORTED}): elsewhere {@link FileCalls#of} chooses
+ * {@link PortableFileCalls}, which uses the flag constants of this class but none of its calls.
  *
  * @author Interlock team
  */
@@ -85,19 +86,6 @@ final class Libc {
     }
 
     private Libc() {}
-
-    /**
-     * Fails unless this platform's flag values are known.
-     *
-     * @throws UnsupportedOperationException on other platforms
-     */
-    static void ensureSupported() {
-        if (!SUPPORTED) {
-            throw new UnsupportedOperationException("FileLockManager supports Linux on x86-64 and aarch64, but this is "
-                    + System.getProperty("os.name") + " on " + System.getProperty("os.arch")
-                    + "; use InMemoryManager for a single process");
-        }
-    }
 
     /**
      * Returns the {@code errno} of the last native call of this thread.

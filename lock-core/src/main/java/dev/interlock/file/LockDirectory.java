@@ -28,15 +28,16 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.EnumSet;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantLock;
@@ -93,6 +94,9 @@ final class LockDirectory implements AutoCloseable {
 
     private final int dirFd;
 
+    /** The calls this directory is used through: {@code flock} and JNA, or the JDK's file locks. */
+    private final FileCalls calls;
+
     /**
      * Serializes this manager's threads around the descriptors (a {@code ReentrantLock}, not a
      * monitor: holders block in {@code flock}, {@code openat} and {@code fdatasync}, and threads
@@ -106,9 +110,10 @@ final class LockDirectory implements AutoCloseable {
      */
     private boolean closed;
 
-    private LockDirectory(Path path, FileLockManager.Options options, int dirFd) {
+    private LockDirectory(Path path, FileLockManager.Options options, FileCalls calls, int dirFd) {
         this.path = path;
         this.options = options;
+        this.calls = calls;
         this.dirFd = dirFd;
     }
 
@@ -129,16 +134,16 @@ final class LockDirectory implements AutoCloseable {
      * {@code mkdir} and the open. The path is only inspected to explain why it could not be opened.
      */
     static LockDirectory open(Path path, FileLockManager.Options options, OpenMode mode) {
-        Libc.ensureSupported();
+        FileCalls calls = FileCalls.of(options);
         Path absolute = path.toAbsolutePath();
-        boolean created = mode != OpenMode.OPEN && createDirectory(absolute, options, mode);
-        int dirFd = Libc.openat(AT_FDCWD, absolute.toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+        boolean created = mode != OpenMode.OPEN && createDirectory(absolute, options, mode, calls);
+        int dirFd = calls.openat(AT_FDCWD, absolute.toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
         if (dirFd < 0) {
-            int errno = Libc.errno();
-            explainUnopenable(absolute);
-            throw failure(errno, absolute, "open the lock directory", "read and execute");
+            int errno = calls.errno();
+            explainUnopenable(absolute, calls);
+            throw failure(calls, errno, absolute, "open the lock directory", "read and execute");
         }
-        LockDirectory directory = new LockDirectory(absolute, options, dirFd);
+        LockDirectory directory = new LockDirectory(absolute, options, calls, dirFd);
         try {
             int permissions = directory.checkOwner(created, mode);
             checkFileSystem(absolute, fileSystemType(absolute));
@@ -154,10 +159,14 @@ final class LockDirectory implements AutoCloseable {
     }
 
     /** Makes the directory; returns whether this call created it. */
-    private static boolean createDirectory(Path path, FileLockManager.Options options, OpenMode mode) {
+    private static boolean createDirectory(Path path, FileLockManager.Options options, OpenMode mode, FileCalls calls) {
         try {
             // The mode is narrowed by the umask here, and set exactly through the descriptor later.
-            Files.createDirectory(path, PosixFilePermissions.asFileAttribute(options.directoryMode()));
+            if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+                Files.createDirectory(path, PosixFilePermissions.asFileAttribute(options.directoryMode()));
+            } else {
+                Files.createDirectory(path);
+            }
             return true;
         } catch (FileAlreadyExistsException ex) {
             if (mode == OpenMode.CREATE) {
@@ -176,7 +185,7 @@ final class LockDirectory implements AutoCloseable {
         } catch (AccessDeniedException ex) {
             throw new LockStorageAccessException(
                     path.toString(),
-                    "Cannot create lock directory " + path + ": permission denied; the user (uid " + Libc.geteuid()
+                    "Cannot create lock directory " + path + ": permission denied; the user (uid " + calls.geteuid()
                             + ") needs write permission on " + path.getParent(),
                     ex);
         } catch (IOException ex) {
@@ -189,10 +198,10 @@ final class LockDirectory implements AutoCloseable {
      * shows one (missing, a symbolic link, not a directory, parent not searchable); returns when
      * it shows none, and the caller reports the error number.
      */
-    private static void explainUnopenable(Path path) {
-        Map<String, Object> attributes;
+    private static void explainUnopenable(Path path, FileCalls calls) {
+        BasicFileAttributes attributes;
         try {
-            attributes = Files.readAttributes(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException ex) {
             throw new LockStorageException(
                     path.toString(),
@@ -202,20 +211,19 @@ final class LockDirectory implements AutoCloseable {
         } catch (AccessDeniedException ex) {
             throw new LockStorageAccessException(
                     path.toString(),
-                    "Cannot inspect lock directory " + path + ": permission denied; the user (uid " + Libc.geteuid()
+                    "Cannot inspect lock directory " + path + ": permission denied; the user (uid " + calls.geteuid()
                             + ") needs execute (search) permission on " + path.getParent(),
                     ex);
         } catch (IOException ex) {
             throw new LockStorageException(path.toString(), "Cannot inspect lock directory " + path + ": " + ex, ex);
         }
-        int fileType = (Integer) attributes.get("mode") & 0170000;
-        if (fileType == 0120000) {
+        if (attributes.isSymbolicLink()) {
             throw new LockStorageException(
                     path.toString(),
                     "Lock directory " + path + " is a symbolic link; Interlock never follows symbolic links in lock"
                             + " storage: pass the real directory path instead");
         }
-        if (fileType != 0040000) {
+        if (!attributes.isDirectory()) {
             throw new LockStorageException(
                     path.toString(),
                     "Lock directory " + path + " is a file, not a directory; remove it or choose another path");
@@ -223,24 +231,30 @@ final class LockDirectory implements AutoCloseable {
     }
 
     /**
-     * Checks the owner of the opened directory (an {@code fstat} through {@code /proc/self/fd}). A
+     * Checks the owner of the opened directory (read from the descriptor, see {@link
+     * FileCalls#owner}). A
      * directory this call created, or one of ours that holds nothing but what an initialization
      * leaves and that this call is about to initialize, gets the configured mode through the
      * descriptor ({@code fchmod}, which never follows a link).
      *
+     * <p>Where the file system has no permission bits (Windows, see {@link PortableFileCalls}), the
+     * directory's ACLs decide and nothing is checked.
+     *
      * @return the directory's permission bits, as they are now
      */
     private int checkOwner(boolean created, OpenMode mode) {
-        Map<String, Object> attributes;
-        Path opened = Path.of("/proc/self/fd/" + dirFd);
+        FileCalls.DirectoryOwner attributes;
         try {
-            attributes = Files.readAttributes(opened, "unix:mode,uid");
+            attributes = calls.owner(dirFd);
         } catch (IOException ex) {
             throw new LockStorageException(path.toString(), "Cannot inspect lock directory " + path + ": " + ex, ex);
         }
-        int permissions = (Integer) attributes.get("mode") & 0777;
-        int owner = (Integer) attributes.get("uid");
-        int me = Libc.geteuid();
+        if (attributes.mode() < 0) {
+            return options.directoryModeBits();
+        }
+        int permissions = attributes.mode();
+        int owner = attributes.uid();
+        int me = calls.geteuid();
         if (owner != me && !options.allowForeignOwner()) {
             throw new LockStorageAccessException(
                     path.toString(),
@@ -253,8 +267,8 @@ final class LockDirectory implements AutoCloseable {
                         && readFile(FORMAT_FILE, 0) == null
                         && INITIALIZATION_FILES.containsAll(entries()));
         if (owner == me && initializing && permissions != options.directoryModeBits()) {
-            if (Libc.fchmod(dirFd, options.directoryModeBits()) != 0) {
-                throw failure(Libc.errno(), path, "set the mode of", "owner");
+            if (calls.fchmod(dirFd, options.directoryModeBits()) != 0) {
+                throw failure(calls.errno(), path, "set the mode of", "owner");
             }
             return options.directoryModeBits();
         }
@@ -313,7 +327,7 @@ final class LockDirectory implements AutoCloseable {
         if (!Files.isWritable(path)) {
             throw new LockStorageAccessException(
                     path.toString(),
-                    "Lock directory " + path + " is not writable by this user (uid " + Libc.geteuid()
+                    "Lock directory " + path + " is not writable by this user (uid " + calls.geteuid()
                             + "): lock files are created in it on first use, so it needs write permission"
                             + " (or the file system is read-only); fix its permissions");
         }
@@ -355,10 +369,10 @@ final class LockDirectory implements AutoCloseable {
                 replaceFile(FORMAT_FILE, (MAGIC + "\nversion " + VERSION + "\n").getBytes(StandardCharsets.US_ASCII));
                 syncParent();
             } finally {
-                Libc.flock(fd, LOCK_UN);
+                calls.flock(fd, LOCK_UN);
             }
         } finally {
-            Libc.close(fd);
+            calls.close(fd);
         }
     }
 
@@ -406,6 +420,11 @@ final class LockDirectory implements AutoCloseable {
         return path;
     }
 
+    /** Returns the calls the directory is used through. */
+    FileCalls calls() {
+        return calls;
+    }
+
     /** Returns the file name of lock {@code id}. */
     static String lockFileName(int id) {
         return id + LOCK_FILE_SUFFIX;
@@ -441,21 +460,21 @@ final class LockDirectory implements AutoCloseable {
         try {
             String name = lockFileName(id);
             while (true) {
-                int fd = Libc.openat(dirFd(), name, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+                int fd = calls.openat(dirFd(), name, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
                 if (fd >= 0) {
                     return fd;
                 }
-                int errno = Libc.errno();
+                int errno = calls.errno();
                 if (errno != ENOENT) {
                     throw failure(errno, path.resolve(name), "open lock file", "read and write");
                 }
-                fd = Libc.openat(
+                fd = calls.openat(
                         dirFd(), name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, options.fileModeBits());
                 if (fd >= 0) {
                     setMode(fd, name);
                     return fd;
                 }
-                errno = Libc.errno();
+                errno = calls.errno();
                 if (errno != EEXIST) {
                     throw failure(errno, path.resolve(name), "create lock file", "write");
                 }
@@ -470,10 +489,10 @@ final class LockDirectory implements AutoCloseable {
     int openFile(String name, int flags) {
         mutex.lock();
         try {
-            int fd = Libc.openat(dirFd(), name, flags | O_NOFOLLOW | O_CLOEXEC, options.fileModeBits());
+            int fd = calls.openat(dirFd(), name, flags | O_NOFOLLOW | O_CLOEXEC, options.fileModeBits());
             if (fd < 0) {
                 throw failure(
-                        Libc.errno(), path.resolve(name), "open", (flags & O_RDWR) != 0 ? "read and write" : "read");
+                        calls.errno(), path.resolve(name), "open", (flags & O_RDWR) != 0 ? "read and write" : "read");
             }
             if ((flags & O_CREAT) != 0) {
                 setMode(fd, name);
@@ -486,9 +505,9 @@ final class LockDirectory implements AutoCloseable {
 
     /** Sets a new file's mode explicitly: the mode passed to {@code open} is narrowed by the umask. */
     private void setMode(int fd, String name) {
-        if (Libc.fchmod(fd, options.fileModeBits()) != 0) {
-            int errno = Libc.errno();
-            Libc.close(fd);
+        if (calls.fchmod(fd, options.fileModeBits()) != 0) {
+            int errno = calls.errno();
+            calls.close(fd);
             throw failure(errno, path.resolve(name), "set the mode of", "owner");
         }
     }
@@ -501,18 +520,18 @@ final class LockDirectory implements AutoCloseable {
     byte @Nullable [] readFile(String name, long offset) {
         mutex.lock();
         try {
-            int fd = Libc.openat(dirFd(), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+            int fd = calls.openat(dirFd(), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
             if (fd < 0) {
-                int errno = Libc.errno();
+                int errno = calls.errno();
                 if (errno == ENOENT) {
                     return null;
                 }
                 throw failure(errno, path.resolve(name), "open", "read");
             }
             try {
-                long size = Libc.lseek(fd, 0, SEEK_END);
+                long size = calls.lseek(fd, 0, SEEK_END);
                 if (size < 0) {
-                    throw failure(Libc.errno(), path.resolve(name), "read", "read");
+                    throw failure(calls.errno(), path.resolve(name), "read", "read");
                 }
                 if (size - offset > Integer.MAX_VALUE - 8) {
                     throw new LockStorageException(
@@ -524,7 +543,7 @@ final class LockDirectory implements AutoCloseable {
                 readFully(fd, content, offset, path.resolve(name));
                 return content;
             } finally {
-                Libc.close(fd);
+                calls.close(fd);
             }
         } finally {
             mutex.unlock();
@@ -541,12 +560,12 @@ final class LockDirectory implements AutoCloseable {
             int fd = openFile(name, O_WRONLY);
             try {
                 writeFully(fd, content, offset, path.resolve(name));
-                if (Libc.ftruncate(fd, offset + content.length) != 0) {
-                    throw failure(Libc.errno(), path.resolve(name), "truncate", "write");
+                if (calls.ftruncate(fd, offset + content.length) != 0) {
+                    throw failure(calls.errno(), path.resolve(name), "truncate", "write");
                 }
                 sync(fd, name);
             } finally {
-                Libc.close(fd);
+                calls.close(fd);
             }
         } finally {
             mutex.unlock();
@@ -569,10 +588,10 @@ final class LockDirectory implements AutoCloseable {
                 // the new name pointing to an empty file.
                 sync(fd, temp);
             } finally {
-                Libc.close(fd);
+                calls.close(fd);
             }
-            if (Libc.renameat(dirFd(), temp, dirFd(), name) != 0) {
-                throw failure(Libc.errno(), path.resolve(name), "replace", "write");
+            if (calls.renameat(dirFd(), temp, dirFd(), name) != 0) {
+                throw failure(calls.errno(), path.resolve(name), "replace", "write");
             }
             syncDirectory();
         } finally {
@@ -585,8 +604,8 @@ final class LockDirectory implements AutoCloseable {
      * before a change is acknowledged, or before a later step that depends on it.
      */
     void sync(int fd, String name) {
-        if (Libc.fdatasync(fd) != 0) {
-            throw failure(Libc.errno(), path.resolve(name), "flush to disk", "write");
+        if (calls.fdatasync(fd) != 0) {
+            throw failure(calls.errno(), path.resolve(name), "flush to disk", "write");
         }
         CrashPoints.reached("sync:" + name);
     }
@@ -595,8 +614,8 @@ final class LockDirectory implements AutoCloseable {
     void syncDirectory() {
         mutex.lock();
         try {
-            if (Libc.fsync(dirFd()) != 0) {
-                throw failure(Libc.errno(), path, "flush the entries of", "read");
+            if (calls.fsync(dirFd()) != 0) {
+                throw failure(calls.errno(), path, "flush the entries of", "read");
             }
             CrashPoints.reached("sync:directory");
         } finally {
@@ -606,16 +625,16 @@ final class LockDirectory implements AutoCloseable {
 
     /** Flushes the parent's entry of this directory to disk, once, after initialization. */
     private void syncParent() {
-        int parent = Libc.openat(dirFd(), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+        int parent = calls.openat(dirFd(), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
         if (parent < 0) {
-            throw failure(Libc.errno(), path.getParent(), "open", "read");
+            throw failure(calls.errno(), path.getParent(), "open", "read");
         }
         try {
-            if (Libc.fsync(parent) != 0) {
-                throw failure(Libc.errno(), path.getParent(), "flush the entries of", "read");
+            if (calls.fsync(parent) != 0) {
+                throw failure(calls.errno(), path.getParent(), "flush the entries of", "read");
             }
         } finally {
-            Libc.close(parent);
+            calls.close(parent);
         }
         CrashPoints.reached("sync:parent");
     }
@@ -634,8 +653,8 @@ final class LockDirectory implements AutoCloseable {
     }
 
     private void flock(int fd, String name, int operation) {
-        while (Libc.flock(fd, operation) != 0) {
-            int errno = Libc.errno();
+        while (calls.flock(fd, operation) != 0) {
+            int errno = calls.errno();
             if (errno != Libc.EINTR) {
                 throw failure(errno, path.resolve(name), "lock", "read");
             }
@@ -646,25 +665,25 @@ final class LockDirectory implements AutoCloseable {
      * Reads {@code buffer.length} bytes at {@code offset}; bytes beyond the end of the file read as
      * 0. A regular file returns fewer bytes than asked only at its end.
      */
-    static void readFully(int fd, byte[] buffer, long offset, Path file) {
+    void readFully(int fd, byte[] buffer, long offset, Path file) {
         long read;
         do {
-            read = Libc.pread(fd, buffer, buffer.length, offset);
-        } while (read < 0 && Libc.errno() == Libc.EINTR);
+            read = calls.pread(fd, buffer, buffer.length, offset);
+        } while (read < 0 && calls.errno() == Libc.EINTR);
         if (read < 0) {
-            throw failure(Libc.errno(), file, "read", "read");
+            throw failure(calls.errno(), file, "read", "read");
         }
         Arrays.fill(buffer, (int) read, buffer.length, (byte) 0);
     }
 
     /** Writes all of {@code buffer} at {@code offset}; a regular file writes less only when the disk is full. */
-    static void writeFully(int fd, byte[] buffer, long offset, Path file) {
+    void writeFully(int fd, byte[] buffer, long offset, Path file) {
         long written;
         do {
-            written = Libc.pwrite(fd, buffer, buffer.length, offset);
-        } while (written < 0 && Libc.errno() == Libc.EINTR);
+            written = calls.pwrite(fd, buffer, buffer.length, offset);
+        } while (written < 0 && calls.errno() == Libc.EINTR);
         if (written < 0) {
-            throw failure(Libc.errno(), file, "write", "write");
+            throw failure(calls.errno(), file, "write", "write");
         }
         if (written != buffer.length) {
             throw new LockStorageException(
@@ -678,15 +697,20 @@ final class LockDirectory implements AutoCloseable {
      * Translates a failed call into an exception naming the file, what was attempted, and the
      * permission that would be needed.
      */
-    static LockStorageException failure(int errno, Path file, String action, String permission) {
+    LockStorageException failure(int errno, Path file, String action, String permission) {
+        return failure(calls, errno, file, action, permission);
+    }
+
+    private static LockStorageException failure(
+            FileCalls calls, int errno, Path file, String action, String permission) {
         String location = file.toString();
-        String prefix = "Cannot " + action + " " + file + ": " + Libc.describe(errno);
+        String prefix = "Cannot " + action + " " + file + ": " + calls.describe(errno);
         switch (errno) {
             case EACCES:
             case EPERM:
                 return new LockStorageAccessException(
                         location,
-                        prefix + "; the user (uid " + Libc.geteuid() + ") needs " + permission
+                        prefix + "; the user (uid " + calls.geteuid() + ") needs " + permission
                                 + " permission on it and execute permission on its directory; fix the permissions"
                                 + " or run as the directory's owner");
             case EROFS:
@@ -719,7 +743,7 @@ final class LockDirectory implements AutoCloseable {
         try {
             if (!closed) {
                 closed = true;
-                Libc.close(dirFd);
+                calls.close(dirFd);
             }
         } finally {
             mutex.unlock();

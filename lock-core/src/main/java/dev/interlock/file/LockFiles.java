@@ -48,6 +48,9 @@ final class LockFiles {
 
     private final String owner;
 
+    /** The calls the lock files are used through: {@code flock}, or the JDK's file locks. */
+    private final FileCalls calls;
+
     /**
      * Every open lock file by ID, least recently reserved first: an access-ordered map moves an
      * entry to the end on {@code get} without allocating, so the hot path creates no garbage.
@@ -67,6 +70,7 @@ final class LockFiles {
     LockFiles(LockDirectory directory, String owner) {
         this.directory = directory;
         this.owner = owner;
+        this.calls = directory.calls();
     }
 
     /**
@@ -99,7 +103,7 @@ final class LockFiles {
             }
         }
         // Closed meanwhile, or another thread opened the same file first.
-        Libc.close(fd);
+        calls.close(fd);
         if (file == null) {
             throw new ManagerClosedException(owner);
         }
@@ -139,7 +143,7 @@ final class LockFiles {
             }
         }
         if (evicted != null) {
-            Libc.close(evicted.fd);
+            calls.close(evicted.fd);
         }
     }
 
@@ -173,7 +177,7 @@ final class LockFiles {
             idle = 0;
         }
         for (LockFile file : toClose) {
-            Libc.close(file.fd);
+            calls.close(file.fd);
         }
     }
 
@@ -356,8 +360,9 @@ final class LockFiles {
             }
             nextTurnCheck = now + TURN_CHECK_NANOS;
             long[] query = {F_WRLCK, TURN_OFFSET, 1, 0};
-            // Fairness is best effort: where OFD locks fail, acquirers just never give way.
-            if (Libc.fcntl(fd, F_OFD_GETLK, query) != 0 || (short) query[0] == F_UNLCK) {
+            // Fairness is best effort: where OFD locks fail (or the portable calls have none),
+            // acquirers just never give way.
+            if (files.calls.fcntl(fd, F_OFD_GETLK, query) != 0 || (short) query[0] == F_UNLCK) {
                 return false;
             }
             unflock();
@@ -365,13 +370,13 @@ final class LockFiles {
         }
 
         private boolean tryFlock() {
-            while (Libc.flock(fd, LOCK_EX | LOCK_NB) != 0) {
-                int errno = Libc.errno();
+            while (files.calls.flock(fd, LOCK_EX | LOCK_NB) != 0) {
+                int errno = files.calls.errno();
                 if (errno == EWOULDBLOCK) {
                     return false;
                 }
                 if (errno != EINTR) {
-                    throw LockDirectory.failure(
+                    throw files.directory.failure(
                             errno, files.directory.path().resolve(LockDirectory.lockFileName(id)), "lock", "read");
                 }
             }
@@ -380,14 +385,14 @@ final class LockFiles {
 
         /** Tries to take the turn without waiting; false if another manager's waiter has it. */
         private boolean takeTurn() {
-            return Libc.fcntl(fd, F_OFD_SETLK, new long[] {F_WRLCK, TURN_OFFSET, 1, 0}) == 0;
+            return files.calls.fcntl(fd, F_OFD_SETLK, new long[] {F_WRLCK, TURN_OFFSET, 1, 0}) == 0;
         }
 
         private void releaseTurn() {
             turn = false;
             // Cannot fail for a lock we hold on an open descriptor; if it did, the others ignore
             // the turn after MAX_YIELD_NANOS, and closing the descriptor drops it.
-            Libc.fcntl(fd, F_OFD_SETLK, new long[] {F_UNLCK, TURN_OFFSET, 1, 0});
+            files.calls.fcntl(fd, F_OFD_SETLK, new long[] {F_UNLCK, TURN_OFFSET, 1, 0});
         }
 
         /**
@@ -425,9 +430,9 @@ final class LockFiles {
                 }
                 Path file = files.directory.path().resolve(LockDirectory.lockFileName(id));
                 ByteBuffer bytes = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                long read = Libc.pread(fd, bytes.array(), Long.BYTES, 0);
+                long read = files.calls.pread(fd, bytes.array(), Long.BYTES, 0);
                 if (read < 0) {
-                    throw LockDirectory.failure(Libc.errno(), file, "read the fencing counter of", "read");
+                    throw files.directory.failure(files.calls.errno(), file, "read the fencing counter of", "read");
                 }
                 if (read != 0 && read != Long.BYTES) {
                     throw new LockStorageException(
@@ -444,8 +449,9 @@ final class LockFiles {
                 }
                 long next = (read == 0 ? 0 : bytes.getLong(0)) + 1;
                 bytes.putLong(0, next);
-                if (Libc.pwrite(fd, bytes.array(), Long.BYTES, 0) != Long.BYTES || Libc.fdatasync(fd) != 0) {
-                    throw LockDirectory.failure(Libc.errno(), file, "write the fencing counter of", "write");
+                if (files.calls.pwrite(fd, bytes.array(), Long.BYTES, 0) != Long.BYTES
+                        || files.calls.fdatasync(fd) != 0) {
+                    throw files.directory.failure(files.calls.errno(), file, "write the fencing counter of", "write");
                 }
                 token = next;
             }
@@ -468,9 +474,12 @@ final class LockFiles {
         }
 
         private void unflock() {
-            if (Libc.flock(fd, LOCK_UN) != 0) {
-                throw LockDirectory.failure(
-                        Libc.errno(), files.directory.path().resolve(LockDirectory.lockFileName(id)), "unlock", "read");
+            if (files.calls.flock(fd, LOCK_UN) != 0) {
+                throw files.directory.failure(
+                        files.calls.errno(),
+                        files.directory.path().resolve(LockDirectory.lockFileName(id)),
+                        "unlock",
+                        "read");
             }
         }
     }

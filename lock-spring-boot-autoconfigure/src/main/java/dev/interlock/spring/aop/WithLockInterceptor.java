@@ -3,6 +3,7 @@ package dev.interlock.spring.aop;
 import dev.interlock.Manager;
 import dev.interlock.spring.LockTemplate;
 import dev.interlock.spring.aop.WithLockAttribute.ResolvedLock;
+import io.micrometer.observation.ObservationRegistry;
 import java.lang.reflect.Method;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +33,8 @@ final class WithLockInterceptor implements MethodInterceptor {
 
     private volatile @Nullable BeanFactory beanFactory;
 
+    private volatile @Nullable ObservationRegistry observations;
+
     WithLockInterceptor(Supplier<Manager> manager, Supplier<List<WithLockListener>> listeners) {
         this.template = new LockTemplate(manager, listeners);
     }
@@ -49,6 +52,42 @@ final class WithLockInterceptor implements MethodInterceptor {
                 new MethodClassKey(method, targetClass),
                 key -> WithLockAttribute.parse(method, targetClass, beanFactory));
         ResolvedLock lock = attribute.resolve(template, target, invocation.getArguments());
-        return template.execute(lock.request(), lock.description(), invocation::proceed, attribute::skippedResult);
+        return observed(lock, attribute, targetClass, invocation);
+    }
+
+    /**
+     * Runs the call under its lock, as an observation ({@link WithLockObservation}) when the
+     * application has an {@link ObservationRegistry} bean.
+     */
+    private @Nullable Object observed(
+            ResolvedLock lock, WithLockAttribute attribute, Class<?> targetClass, MethodInvocation invocation)
+            throws Throwable {
+        WithLockObservation.LockedCall call =
+                (action, skipped) -> template.execute(lock.request(), lock.description(), action, skipped);
+        ObservationRegistry registry = observationRegistry();
+        if (registry.isNoop()) {
+            return call.execute(invocation::proceed, attribute::skippedResult);
+        }
+        return WithLockObservation.observe(
+                registry,
+                attribute.expressionText(),
+                targetClass,
+                invocation.getMethod(),
+                invocation::proceed,
+                attribute::skippedResult,
+                call);
+    }
+
+    /** Looks the registry up on first use: the advisor exists before most beans do. */
+    private ObservationRegistry observationRegistry() {
+        ObservationRegistry registry = observations;
+        if (registry == null) {
+            BeanFactory factory = beanFactory;
+            registry = (factory != null)
+                    ? factory.getBeanProvider(ObservationRegistry.class).getIfUnique(() -> ObservationRegistry.NOOP)
+                    : ObservationRegistry.NOOP;
+            observations = registry;
+        }
+        return registry;
     }
 }

@@ -119,7 +119,20 @@ final class InterlockBackendConfigurations {
                         MODE_ACTION.replace("PROPERTY", "interlock.file.mode"),
                         () -> FileLockManager.Options.defaults().withMode(file.permissions()))
                 .withAllowForeignOwner(file.isAllowForeignOwner());
-        return FileLockManager.openOrCreate(directory, options);
+        if (file.isPortableLocking()) {
+            options = options.withPortableLocking(true);
+        }
+        FileLockManager manager = FileLockManager.openOrCreate(directory, options);
+        if (manager.portableLocking()) {
+            logger.info(
+                    "Interlock's file backend locks with the JDK's file locks on {} ({}): waiters poll, and"
+                            + " /actuator/locks lists only this process's holds; every process of {} must run in"
+                            + " this mode",
+                    System.getProperty("os.name"),
+                    file.isPortableLocking() ? "interlock.file.portable-locking=true" : "flock needs Linux",
+                    directory);
+        }
+        return manager;
     }
 
     private static InMemoryManager memory(InterlockProperties.Memory memory) {

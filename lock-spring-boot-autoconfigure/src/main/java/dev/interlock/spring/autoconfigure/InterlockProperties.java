@@ -328,6 +328,12 @@ public class InterlockProperties {
         private boolean allowForeignOwner;
 
         /**
+         * Whether to lock with the JDK's file locks instead of flock on Linux too, as every other
+         * platform does; every process of one directory must use the same mode.
+         */
+        private boolean portableLocking;
+
+        /**
          * Returns {@code interlock.file.directory}.
          *
          * @return the value
@@ -385,6 +391,24 @@ public class InterlockProperties {
          */
         public void setAllowForeignOwner(boolean allowForeignOwner) {
             this.allowForeignOwner = allowForeignOwner;
+        }
+
+        /**
+         * Returns {@code interlock.file.portable-locking}.
+         *
+         * @return the value
+         */
+        public boolean isPortableLocking() {
+            return portableLocking;
+        }
+
+        /**
+         * Sets {@code interlock.file.portable-locking}.
+         *
+         * @param portableLocking the value
+         */
+        public void setPortableLocking(boolean portableLocking) {
+            this.portableLocking = portableLocking;
         }
     }
 

@@ -5,8 +5,8 @@ import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 
 /**
- * Reports a multiprocess backend that cannot run on this platform (the shared-memory and file
- * backends need Linux on x86-64 or AArch64), with the way to keep developing elsewhere.
+ * Reports a multiprocess backend that cannot run on this platform (the shared-memory backend
+ * needs Linux on x86-64 or AArch64), with the backend that runs here.
  *
  * @author Interlock team
  */
@@ -21,9 +21,9 @@ final class UnsupportedPlatformFailureAnalyzer extends AbstractFailureAnalyzer<U
         }
         String description = "The configured Interlock backend cannot run on " + System.getProperty("os.name") + " ("
                 + System.getProperty("os.arch") + "): " + cause.getMessage();
-        String action = "Run the application on Linux (x86-64 or AArch64) for locks shared between processes. To"
-                + " develop or test on this platform, set interlock.backend=memory: the locks are then shared by"
-                + " the threads of this JVM only.";
+        String action = "Set interlock.backend=file (the default off Linux): its lock files coordinate the"
+                + " processes of this host on any platform. Or run the application on Linux (x86-64 or AArch64) for"
+                + " the shm backend, or set interlock.backend=memory for locks shared by the threads of this JVM only.";
         return new FailureAnalysis(description, action, cause);
     }
 

@@ -3,6 +3,7 @@ package dev.interlock.spring.autoconfigure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.interlock.LockCountMismatchException;
+import dev.interlock.Locker;
 import dev.interlock.Manager;
 import dev.interlock.file.FileLockManager;
 import dev.interlock.shm.SHMLockManager;
@@ -18,10 +19,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 /**
  * Tests for {@link InterlockBackendConfigurations}: the shared-memory and file backends with real
@@ -31,6 +35,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
  * @author Interlock team
  */
 @EnabledOnOs(OS.LINUX)
+@ExtendWith(OutputCaptureExtension.class)
 class InterlockBackendConfigurationsTests {
 
     private final ApplicationContextRunner contextRunner =
@@ -231,6 +236,23 @@ class InterlockBackendConfigurationsTests {
     }
 
     @Test
+    void noBackendOnAnotherOperatingSystemShouldStartOnTheFileBackend() {
+        String os = System.getProperty("os.name");
+        System.setProperty("os.name", "Mac OS X");
+        try {
+            contextRunner
+                    .withPropertyValues("spring.application.name=" + application)
+                    .run(context -> {
+                        assertThat(context).hasNotFailed().hasSingleBean(FileLockManager.class);
+                        assertThat(context.getBean(FileLockManager.class).directory())
+                                .isEqualTo(defaultDirectory());
+                    });
+        } finally {
+            System.setProperty("os.name", os);
+        }
+    }
+
+    @Test
     void shmBackendOnAnotherOperatingSystemShouldFailWithAnalysis() {
         String os = System.getProperty("os.name");
         // The backend reads os.name on every open; the test classes of this module run one at a time.
@@ -247,16 +269,38 @@ class InterlockBackendConfigurationsTests {
                                         + System.getProperty("os.arch") + "): The shared-memory lock backend needs"
                                         + " Linux");
                         assertThat(analysis.getAction())
-                                .isEqualTo("Run the application on Linux (x86-64 or AArch64) for locks shared between"
-                                        + " processes. To develop or test on this platform, set"
-                                        + " interlock.backend=memory: the locks are then shared by the threads of this"
-                                        + " JVM only.");
+                                .isEqualTo("Set interlock.backend=file (the default off Linux): its lock files"
+                                        + " coordinate the processes of this host on any platform. Or run the"
+                                        + " application on Linux (x86-64 or AArch64) for the shm backend, or set"
+                                        + " interlock.backend=memory for locks shared by the threads of this JVM"
+                                        + " only.");
                     });
         } finally {
             System.setProperty("os.name", os);
         }
         assertThat(new UnsupportedPlatformFailureAnalyzer().analyze(new UnsupportedOperationException("other")))
                 .isNull();
+    }
+
+    @Test
+    void fileBackendWhenPortableLockingSetShouldUseTheJdksFileLocksAndSaySo(CapturedOutput output) {
+        Path directory = temp.resolve("portable-locks");
+        contextRunner
+                .withPropertyValues(
+                        "interlock.backend=file",
+                        "interlock.file.directory=" + directory,
+                        "interlock.file.portable-locking=true")
+                .run(context -> {
+                    FileLockManager manager = context.getBean(FileLockManager.class);
+                    assertThat(manager.portableLocking()).isTrue();
+                    Locker locker = manager.allocateLock();
+                    assertThat(locker.tryLock()).isTrue();
+                    locker.unlock();
+                });
+        assertThat(output)
+                .contains("Interlock uses FileLockManager(" + directory.toAbsolutePath() + ", portable locking)")
+                .contains("Interlock's file backend locks with the JDK's file locks on " + System.getProperty("os.name")
+                        + " (interlock.file.portable-locking=true)");
     }
 
     @Test

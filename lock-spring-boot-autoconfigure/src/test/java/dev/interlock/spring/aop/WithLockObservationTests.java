@@ -1,0 +1,206 @@
+package dev.interlock.spring.aop;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+import dev.interlock.LockHandle;
+import dev.interlock.LockTimeoutException;
+import dev.interlock.Manager;
+import dev.interlock.spring.WithLock;
+import dev.interlock.spring.WithLock.OnTimeout;
+import dev.interlock.spring.autoconfigure.InterlockAutoConfiguration;
+import dev.interlock.spring.autoconfigure.InterlockMetricsAutoConfiguration;
+import dev.interlock.spring.autoconfigure.WithLockAutoConfiguration;
+import dev.interlock.spring.metrics.InterlockMetrics;
+import io.micrometer.common.KeyValue;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Tests for {@link WithLockObservation}: with Boot's own observation and metrics
+ * auto-configurations, every {@code @WithLock} call is an observation with the lock expression,
+ * class, method and outcome as low-cardinality keys, its metrics come from Boot's meter
+ * observation handler, and the existing {@code interlock.lock.*} meters count each call once.
+ *
+ * @author Interlock team
+ */
+class WithLockObservationTests {
+
+    private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(
+                    AopAutoConfiguration.class,
+                    ObservationAutoConfiguration.class,
+                    MetricsAutoConfiguration.class,
+                    SimpleMetricsExportAutoConfiguration.class,
+                    InterlockAutoConfiguration.class,
+                    WithLockAutoConfiguration.class,
+                    InterlockMetricsAutoConfiguration.class))
+            .withPropertyValues("interlock.backend=memory", "interlock.memory.num-locks=4")
+            .withUserConfiguration(Services.class);
+
+    @Test
+    void callShouldBeAnObservationWithLowCardinalityKeysAndMetricsFromTheHandler() {
+        contextRunner.run(context -> {
+            context.getBean(Reports.class).build("tenant-42");
+            Recorder recorder = context.getBean(Recorder.class);
+            assertThat(recorder.stopped).singleElement().satisfies(observed -> {
+                assertThat(observed.getName()).isEqualTo(WithLockObservation.NAME);
+                assertThat(observed.getContextualName()).isEqualTo("with-lock Reports.build");
+                assertThat(keys(observed))
+                        .containsExactlyInAnyOrderEntriesOf(Map.of(
+                                "lock", "'report-' + #tenant",
+                                "class", Reports.class.getName(),
+                                "method", "build",
+                                "outcome", "success"));
+            });
+            MeterRegistry meters = context.getBean(MeterRegistry.class);
+            assertThat(meters.get(WithLockObservation.NAME)
+                            .tag("lock", "'report-' + #tenant")
+                            .tag("outcome", "success")
+                            .timer()
+                            .count())
+                    .isEqualTo(1);
+            assertThat(meters.get(InterlockMetrics.LOCK_WAIT).timer().count())
+                    .as("the listener's meters count the call once")
+                    .isEqualTo(1);
+            assertThat(meters.get(InterlockMetrics.LOCK_HELD).timer().count()).isEqualTo(1);
+            assertThat(meters.getMeters())
+                    .flatMap(meter -> meter.getId().getTags())
+                    .noneMatch(tag -> tag.getValue().contains("tenant-42"));
+        });
+    }
+
+    @Test
+    void outcomesShouldBeSkippedTimeoutErrorAndSuccessForAnAsyncResult() {
+        contextRunner.run(context -> {
+            Reports reports = context.getBean(Reports.class);
+            Recorder recorder = context.getBean(Recorder.class);
+            Manager manager = context.getBean(Manager.class);
+            CountDownLatch holding = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            Thread holder = new Thread(() -> {
+                try (LockHandle held = manager.lockName("nightly")) {
+                    holding.countDown();
+                    release.await();
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            holder.start();
+            assertThat(holding.await(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(reports.nightly()).isNull();
+            assertThatExceptionOfType(LockTimeoutException.class).isThrownBy(reports::nightlyOrFail);
+            release.countDown();
+            holder.join();
+            assertThatExceptionOfType(IllegalStateException.class).isThrownBy(reports::broken);
+            CompletableFuture<String> gate = new CompletableFuture<>();
+            CompletableFuture<String> async = reports.async(gate);
+            assertThat(recorder.stopped)
+                    .as("an async call is observed until its result completes")
+                    .hasSize(3);
+            gate.complete("done");
+            assertThat(async).isCompletedWithValue("done");
+            assertThat(recorder.stopped)
+                    .extracting(observed ->
+                            keys(observed).get("method") + "=" + keys(observed).get("outcome"))
+                    .containsExactly("nightly=skipped", "nightlyOrFail=timeout", "broken=error", "async=success");
+        });
+    }
+
+    @Test
+    void withoutAnObservationRegistryShouldRunWithoutObservations() {
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(
+                        AopAutoConfiguration.class, InterlockAutoConfiguration.class, WithLockAutoConfiguration.class))
+                .withPropertyValues("interlock.backend=memory")
+                .withUserConfiguration(Services.class)
+                .run(context -> {
+                    assertThat(context).doesNotHaveBean(io.micrometer.observation.ObservationRegistry.class);
+                    assertThat(context.getBean(Reports.class).build("t")).isEqualTo("report t");
+                    assertThat(context.getBean(Recorder.class).stopped).isEmpty();
+                });
+    }
+
+    private static Map<String, String> keys(Observation.Context observed) {
+        return observed.getLowCardinalityKeyValues().stream()
+                .collect(Collectors.toMap(KeyValue::getKey, KeyValue::getValue));
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class Services {
+
+        @Bean
+        Reports reports() {
+            return new Reports();
+        }
+
+        @Bean
+        Recorder recorder() {
+            return new Recorder();
+        }
+    }
+
+    /** Records every stopped observation, as a tracer would end a span. */
+    static class Recorder implements ObservationHandler<Observation.Context> {
+
+        final List<Observation.Context> stopped = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onStop(Observation.Context context) {
+            if (context instanceof WithLockObservation) {
+                stopped.add(context);
+            }
+        }
+
+        @Override
+        public boolean supportsContext(Observation.Context context) {
+            return true;
+        }
+    }
+
+    /** Locked methods with every outcome. */
+    static class Reports {
+
+        @WithLock(name = "'report-' + #tenant")
+        public String build(String tenant) {
+            return "report " + tenant;
+        }
+
+        @WithLock(name = "nightly", timeout = "0", onTimeout = OnTimeout.SKIP)
+        public String nightly() {
+            return "ran";
+        }
+
+        @WithLock(name = "nightly", timeout = "0")
+        public String nightlyOrFail() {
+            return "ran";
+        }
+
+        @WithLock(name = "broken")
+        public String broken() {
+            throw new IllegalStateException("broken");
+        }
+
+        @WithLock(name = "async")
+        public CompletableFuture<String> async(CompletableFuture<String> gate) {
+            return gate.thenApply(value -> value);
+        }
+    }
+}
