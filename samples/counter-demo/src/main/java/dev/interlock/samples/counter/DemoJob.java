@@ -1,6 +1,7 @@
 package dev.interlock.samples.counter;
 
 import dev.interlock.HeldLock;
+import dev.interlock.LockStorageException;
 import dev.interlock.Manager;
 import dev.interlock.memory.InMemoryManager;
 import dev.interlock.postgresql.PostgresLockManager;
@@ -81,6 +82,9 @@ final class DemoJob {
 
     private final boolean[] ended;
 
+    /** Increments per worker. */
+    private final int increments;
+
     private final long holdAt;
 
     private final long deadlineNanos;
@@ -127,9 +131,10 @@ final class DemoJob {
         this.exitCodes = new int[count];
         this.ended = new boolean[count];
         Arrays.fill(doneReported, -1);
-        this.freeze = manager instanceof PostgresLockManager;
         // Kill a quarter of the way through, while every other worker still has work to do.
-        this.holdAt = (long) properties.getWorkers() * properties.getIncrements() / 4;
+        this.freeze = manager instanceof PostgresLockManager;
+        this.increments = properties.increments(freeze);
+        this.holdAt = (long) properties.getWorkers() * increments / 4;
         this.deadlineNanos = System.nanoTime() + properties.getTimeout().toNanos();
     }
 
@@ -165,7 +170,7 @@ final class DemoJob {
         printf(
                 "Interlock counter demo: %d worker processes each add 1 to one counter file %,d times,"
                         + " under @WithLock(name = \"%s\")%n",
-                properties.getWorkers(), properties.getIncrements(), LockedCounter.LOCK_NAME);
+                properties.getWorkers(), increments, LockedCounter.LOCK_NAME);
         if (freeze) {
             printf(
                     "  backend:  %s, lock space '%s' in a PostgreSQL database: shared across hosts; every write"
@@ -204,7 +209,7 @@ final class DemoJob {
     private List<String> commandFor(int number, List<String> workerCommand) {
         List<String> command = new ArrayList<>(workerCommand);
         command.add("--demo.work-dir=" + runDir);
-        command.add("--demo.increments=" + properties.getIncrements());
+        command.add("--demo.increments=" + increments);
         command.add("--demo.worker.number=" + number);
         command.add("--demo.worker.hold-at=" + (number == VICTIM ? holdAt : -1));
         return command;
@@ -386,16 +391,20 @@ final class DemoJob {
         if (!isMultiprocess()) {
             return "";
         }
-        // Read the name's binding without binding it: the workers bind and free it as temporary name locks.
-        Integer id = manager.lockNames().get(LockedCounter.LOCK_NAME);
-        if (id == null) {
-            return "";
+        try {
+            // Read the name's binding without binding it: the workers bind and free it as temporary name locks.
+            Integer id = manager.lockNames().get(LockedCounter.LOCK_NAME);
+            if (id == null) {
+                return "";
+            }
+            return manager.locksHeld().stream()
+                    .filter(held -> held.id() == id)
+                    .findFirst()
+                    .map(this::describeHolder)
+                    .orElse("");
+        } catch (LockStorageException ex) {
+            return "   (holder unknown: " + ex.getMessage() + ")"; // With PostgreSQL: the job's session was lost.
         }
-        return manager.locksHeld().stream()
-                .filter(held -> held.id() == id)
-                .findFirst()
-                .map(this::describeHolder)
-                .orElse("");
     }
 
     private String describeHolder(HeldLock held) {
@@ -416,8 +425,8 @@ final class DemoJob {
         long actual = new CounterFile(runDir.resolve(CounterDemoApplication.COUNTER_FILE)).read();
         int survivors = properties.getWorkers() - 1;
         long expected = freeze
-                ? (long) properties.getWorkers() * properties.getIncrements()
-                : (long) survivors * properties.getIncrements() + Math.max(victimDone, 0);
+                ? (long) properties.getWorkers() * increments
+                : (long) survivors * increments + Math.max(victimDone, 0);
         boolean exact = actual == expected;
         out.println("result");
         if (freeze) {
@@ -426,7 +435,7 @@ final class DemoJob {
                             + " it made that increment again under a new hold), actual %,d: %s%n",
                     expected,
                     properties.getWorkers(),
-                    properties.getIncrements(),
+                    increments,
                     actual,
                     exact ? "exact" : "WRONG, " + describeDifference(expected - actual));
             if (refused.length > 0) {
@@ -440,7 +449,7 @@ final class DemoJob {
                             + " killed; its unfinished increment is not counted), actual %,d: %s%n",
                     expected,
                     survivors,
-                    properties.getIncrements(),
+                    increments,
                     Math.max(victimDone, 0),
                     VICTIM,
                     actual,
@@ -531,8 +540,7 @@ final class DemoJob {
             ok = false;
         }
         for (int number = 1; number <= properties.getWorkers(); number++) {
-            if ((number != VICTIM || freeze)
-                    && (exitCodes[number] != 0 || doneReported[number] != properties.getIncrements())) {
+            if ((number != VICTIM || freeze) && (exitCodes[number] != 0 || doneReported[number] != increments)) {
                 printf(
                         "worker %d (pid %d) failed: exit code %d after %,d increments; its output is above%n",
                         number, worker(number).pid(), exitCodes[number], progress[number]);

@@ -1,6 +1,7 @@
 package dev.interlock.samples.counter;
 
 import dev.interlock.LockLostException;
+import dev.interlock.LockStorageException;
 import dev.interlock.LostLock;
 import dev.interlock.spring.LockLostEvent;
 import dev.interlock.spring.LockTemplate;
@@ -48,6 +49,11 @@ class Worker {
     /** Increments written so far; read inside the critical section by the worker that is killed. */
     private int done;
 
+    /** Failures to take the lock in a row that a worker retries before it gives up. */
+    private static final int MAX_STORAGE_FAILURES = 5;
+
+    private int storageFailures;
+
     /** Whether this worker already stopped inside the critical section for the job (it does so once). */
     private boolean held;
 
@@ -73,8 +79,9 @@ class Worker {
             return 3;
         }
         LongConsumer whileHolding = properties.getWorker().getHoldAt() < 0 ? value -> {} : this::holdIfDue;
-        List<Increment> increments = new ArrayList<>(properties.getIncrements());
-        while (done < properties.getIncrements()) {
+        int total = properties.increments(false); // The job always passes demo.increments.
+        List<Increment> increments = new ArrayList<>(total);
+        while (done < total) {
             try {
                 increments.add(counter.increment(System.nanoTime(), whileHolding));
             } catch (CounterFile.StaleTokenException ex) {
@@ -87,7 +94,16 @@ class Worker {
                 continue; // Nothing was written: read the counter again under a new hold.
             } catch (LockLostException ex) {
                 reportLost(ex.lost()); // The fenced write went through before the loss was noticed.
+            } catch (LockStorageException ex) {
+                // The lock could not be taken (with PostgreSQL: the session was lost while acquiring, for
+                // example on a machine too busy to answer within the session timeout). Nothing was written.
+                if (++storageFailures > MAX_STORAGE_FAILURES) {
+                    throw ex;
+                }
+                out.println("could not take the lock, trying again: " + ex.getMessage());
+                continue;
             }
+            storageFailures = 0;
             done++;
             if (done % WorkerProtocol.PROGRESS_EVERY == 0) {
                 out.println(WorkerProtocol.PROGRESS + " " + done);
