@@ -112,11 +112,8 @@ public final class LockTemplate {
      * asked for on backends that draw tokens on demand.
      *
      * <pre>{@code
-     * @WithLock(name = "'invoice-' + #id")
-     * void bill(long id) {
-     *     jdbc.update("UPDATE invoice SET ..., fence = ? WHERE id = ? AND fence < ?",
-     *             LockTemplate.currentFencingToken(), id, LockTemplate.currentFencingToken());
-     * }
+     * long token = LockTemplate.currentFencingToken(); // inside a @WithLock method
+     * jdbc.update("UPDATE invoice SET total = ?, fence = ? WHERE id = ? AND fence < ?", total, token, id, token);
      * }</pre>
      *
      * @return the token of the current hold, positive

@@ -30,14 +30,15 @@ public class InterlockHealthIndicator extends AbstractHealthIndicator {
 
     private static final Logger logger = LoggerFactory.getLogger(InterlockHealthIndicator.class);
 
+    /** Whether lock-postgresql is present, so that a PostgreSQL manager's session state can be read. */
+    private static final boolean POSTGRES_PRESENT =
+            ClassUtils.isPresent(PostgresSessionHealth.MANAGER_CLASS, InterlockHealthIndicator.class.getClassLoader());
+
     private final Manager manager;
 
     private final String backend;
 
     private final int minAvailable;
-
-    private static final boolean POSTGRES_PRESENT =
-            ClassUtils.isPresent(PostgresSessionHealth.MANAGER_CLASS, InterlockHealthIndicator.class.getClassLoader());
 
     /**
      * Creates the indicator.
