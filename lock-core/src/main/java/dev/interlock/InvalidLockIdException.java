@@ -15,8 +15,11 @@ public class InvalidLockIdException extends LockException {
     /** The rejected ID. */
     private final int id;
 
-    /** The storage's lock count, or empty when the storage has no fixed limit. */
-    private final OptionalInt numLocks;
+    /**
+     * The storage's lock count, or {@code -1} when the storage has no fixed limit (a plain int:
+     * {@code OptionalInt} is not serializable).
+     */
+    private final int numLocks;
 
     /**
      * Creates an exception for an ID that is outside {@code 0 .. numLocks - 1}.
@@ -27,7 +30,7 @@ public class InvalidLockIdException extends LockException {
     public InvalidLockIdException(int id, OptionalInt numLocks) {
         super(message(id, numLocks));
         this.id = id;
-        this.numLocks = numLocks;
+        this.numLocks = numLocks.orElse(-1);
     }
 
     private static String message(int id, OptionalInt numLocks) {
@@ -53,6 +56,6 @@ public class InvalidLockIdException extends LockException {
      * @return the lock count, or empty when the storage has no fixed limit
      */
     public OptionalInt numLocks() {
-        return numLocks;
+        return numLocks < 0 ? OptionalInt.empty() : OptionalInt.of(numLocks);
     }
 }

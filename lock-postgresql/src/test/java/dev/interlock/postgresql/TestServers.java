@@ -12,7 +12,11 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Comparator;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
@@ -73,16 +77,33 @@ final class TestServers {
     }
 
     private static void stopAndDelete(EmbeddedPostgres server, Path data) {
+        Optional<ProcessHandle> postmaster = postmaster(data);
         try {
             server.close();
-        } catch (IOException | RuntimeException ex) {
+            // The postmaster writes its statistics into the data directory while it exits, after the
+            // stop request returned: removing the directory before it is gone leaves pg_stat behind.
+            if (postmaster.isPresent()) {
+                postmaster.get().onExit().get(10, TimeUnit.SECONDS);
+            }
+        } catch (IOException | RuntimeException | ExecutionException | TimeoutException ex) {
             System.err.println("Cannot stop the embedded PostgreSQL server over " + data + ": " + ex);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
         }
         try (Stream<Path> paths = Files.walk(data)) {
             paths.sorted(Comparator.reverseOrder())
                     .forEach(path -> path.toFile().delete());
         } catch (IOException | UncheckedIOException ex) {
             System.err.println("Cannot remove the embedded PostgreSQL data directory " + data + ": " + ex);
+        }
+    }
+
+    /** The server process running over {@code data}, named by the first line of its {@code postmaster.pid}. */
+    private static Optional<ProcessHandle> postmaster(Path data) {
+        try (Stream<String> lines = Files.lines(data.resolve("postmaster.pid"))) {
+            return lines.findFirst().map(String::trim).map(Long::parseLong).flatMap(ProcessHandle::of);
+        } catch (IOException | RuntimeException ex) {
+            return Optional.empty();
         }
     }
 
