@@ -100,6 +100,9 @@ final class Sql {
     static final String AWAIT_RELEASE = "SELECT set_config('lock_timeout', ?, false),"
             + " pg_advisory_lock_shared(?, ?), pg_advisory_unlock_shared(?, ?)";
 
+    /** Drops every advisory lock of a waiter session, after a wait that ended by an error. */
+    static final String RELEASE_ALL = "SELECT pg_advisory_unlock_all()";
+
     // --- Allocation and names (holder session) ---------------------------------------------
 
     /** See the function in the schema script: returns the ID, or -1/-2/-3. */

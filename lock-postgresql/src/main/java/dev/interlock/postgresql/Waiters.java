@@ -91,12 +91,14 @@ final class Waiters {
                 if (closed) {
                     throw new SQLException("the manager was closed", "08003");
                 }
+                Connection session = connection;
                 Future<Boolean> result = threads.submit(() -> {
                     try {
                         wait.executeQuery().close();
                         return true;
                     } catch (SQLException ex) {
                         if ("55P03".equals(ex.getSQLState())) {
+                            releaseShared(session);
                             return false; // lock_timeout: the server ended the wait
                         }
                         throw ex;
@@ -132,6 +134,19 @@ final class Waiters {
         }
     }
 
+    /**
+     * Drops the shared lock that a wait statement ended by an error may still hold. The server can
+     * grant {@code pg_advisory_lock_shared} and then end the statement with the lock timeout or a
+     * cancel that arrived at the same moment, before {@code pg_advisory_unlock_shared} ran; a
+     * session-level lock survives the error, and a waiter session reused with it would keep every
+     * holder session from taking the lock, for good. A waiter session holds nothing otherwise.
+     */
+    private static void releaseShared(Connection session) throws SQLException {
+        try (java.sql.Statement st = session.createStatement()) {
+            st.execute(Sql.RELEASE_ALL);
+        }
+    }
+
     /** Cancels the server-side wait and waits for the statement to end; returns whether the session is reusable. */
     private static boolean cancel(PreparedStatement wait, Future<Boolean> result) {
         try {
@@ -141,9 +156,18 @@ final class Waiters {
         }
         try {
             result.get(10, TimeUnit.SECONDS);
-            return true;
+            // The cancel may arrive after the statement ended, and would then hit the session's next one.
+            return false;
         } catch (ExecutionException ex) {
-            return ex.getCause() instanceof SQLException sql && "57014".equals(sql.getSQLState());
+            if (!(ex.getCause() instanceof SQLException sql && "57014".equals(sql.getSQLState()))) {
+                return false;
+            }
+            try {
+                releaseShared(wait.getConnection());
+                return true;
+            } catch (SQLException failed) {
+                return false;
+            }
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
             return false;

@@ -1,20 +1,25 @@
 package dev.interlock.spring;
 
 import dev.interlock.LockHandle;
+import dev.interlock.LockLostException;
 import dev.interlock.LockTimeoutException;
 import dev.interlock.Locker;
+import dev.interlock.LostLock;
 import dev.interlock.Manager;
 import dev.interlock.ManagerClosedException;
 import dev.interlock.spring.WithLock.OnTimeout;
 import dev.interlock.spring.aop.WithLockListener;
 import dev.interlock.spring.aop.WithLockListener.AcquisitionOutcome;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -40,6 +45,15 @@ import org.springframework.util.function.SingletonSupplier;
  * held or awaited. Waits are interruptible and end with {@link LockWaitInterruptedException}. A
  * {@link CompletionStage} returned by the protected code keeps the lock until it completes.
  *
+ * <p><b>Lost holds.</b> When the hold was lost while the protected code ran (the backend reported
+ * it to the {@link LostLockTracker}, or the hold's handle was no longer {@linkplain
+ * LockHandle#isValid() valid} when the code returned), the call is counted by the listeners'
+ * {@link WithLockListener#lockLost} (metric {@code interlock.lock.lost}), published as a {@link
+ * LockLostEvent}, and, once the code returned and the lock was released, ends with a {@link
+ * LockLostException} instead of the result: the code ran, but maybe not alone. If the code threw,
+ * its exception is thrown with the loss attached as suppressed; an asynchronous result cannot be
+ * changed any more, so its loss is logged.
+ *
  * @author Interlock team
  * @since 0.2.0
  */
@@ -53,28 +67,71 @@ public final class LockTemplate {
      */
     private static final ThreadLocal<Set<HeldKey>> heldByThread = ThreadLocal.withInitial(HashSet::new);
 
+    /** The holds whose protected code runs on the current thread, innermost first. */
+    private static final ThreadLocal<Deque<Acquired>> runningByThread = ThreadLocal.withInitial(ArrayDeque::new);
+
     private final Supplier<Manager> manager;
 
     private final Supplier<List<WithLockListener>> listeners;
 
+    private final Supplier<@Nullable LostLockTracker> lostLocks;
+
     /**
-     * Creates a template over {@code manager} without listeners.
+     * Creates a template over {@code manager} without listeners. A hold found no longer valid when
+     * the protected code returns still ends the call with a {@link LockLostException}.
      *
      * @param manager the manager whose locks are taken
      */
     public LockTemplate(Manager manager) {
-        this(() -> manager, List::of);
+        this(() -> manager, List::of, () -> null);
     }
 
     /**
-     * Creates a template. Both suppliers are called on first use, not before.
+     * Creates a template. The suppliers are called on first use, not before.
      *
      * @param manager supplies the manager whose locks are taken
-     * @param listeners supplies the listeners told about every acquisition and release
+     * @param listeners supplies the listeners told about every acquisition, release and lost hold
+     * @param lostLocks supplies the tracker that the manager reports lost holds to, or {@code null}
+     *     when it reports to none (then only a handle found invalid counts as lost, and no event is
+     *     published)
      */
-    public LockTemplate(Supplier<Manager> manager, Supplier<List<WithLockListener>> listeners) {
+    public LockTemplate(
+            Supplier<Manager> manager,
+            Supplier<List<WithLockListener>> listeners,
+            Supplier<@Nullable LostLockTracker> lostLocks) {
         this.manager = SingletonSupplier.of(manager);
         this.listeners = SingletonSupplier.of(listeners);
+        this.lostLocks = lostLocks;
+    }
+
+    /**
+     * Returns the fencing token of the innermost lock that the calling thread holds through {@link
+     * WithLock @WithLock} or a {@code LockTemplate}, for the resource the protected code writes
+     * to: a resource that refuses tokens not greater than the last one it accepted refuses the late
+     * writes of a holder that lost its lock or was paused while another took it. Drawn when first
+     * asked for on backends that draw tokens on demand.
+     *
+     * <pre>{@code
+     * long token = LockTemplate.currentFencingToken(); // inside a @WithLock method
+     * jdbc.update("UPDATE invoice SET total = ?, fence = ? WHERE id = ? AND fence < ?", total, token, id, token);
+     * }</pre>
+     *
+     * @return the token of the current hold, positive
+     * @throws IllegalStateException if the calling thread runs no code protected by {@code
+     *     @WithLock} or a {@code LockTemplate}
+     * @throws dev.interlock.LockLostException if the hold was lost before its token was drawn
+     * @since 0.2.0
+     */
+    public static long currentFencingToken() {
+        Acquired innermost = runningByThread.get().peek();
+        if (innermost == null) {
+            runningByThread.remove();
+            throw new IllegalStateException(
+                    "This thread (" + Thread.currentThread().getName() + ") runs no code"
+                            + " protected by @WithLock or a LockTemplate, so it has no fencing token; call"
+                            + " currentFencingToken() only inside the protected code, on the thread that runs it");
+        }
+        return innermost.token().getAsLong();
     }
 
     /**
@@ -280,6 +337,8 @@ public final class LockTemplate {
      * @param skipped the result of a skipped call
      * @return the action's result, or {@code skipped}'s value
      * @throws E what the action threw
+     * @throws LockLostException if the hold was lost while the action ran (the action ran to its
+     *     end; its result is dropped)
      */
     public <T extends @Nullable Object, E extends Throwable> T execute(
             Request request, String description, LockCallback<T, E> action, Supplier<T> skipped) throws E {
@@ -290,32 +349,49 @@ public final class LockTemplate {
             return action.call();
         }
         try {
-            Releaser releaser = acquire(manager, request, description);
-            if (releaser == null) {
+            Acquired acquired = acquire(manager, request, description);
+            if (acquired == null) {
                 return skipped.get();
             }
-            long acquiredAt = System.nanoTime();
-            List<AutoCloseable> holds = holdsStarted(request.tag);
-            boolean async = false;
-            boolean failed = true;
+            Hold hold = new Hold(request, description, acquired, lostLocks.get());
+            T result;
             try {
-                T result = action.call();
-                if (result instanceof CompletionStage<?> stage) {
-                    async = true;
-                    stage.whenComplete((value, error) ->
-                            released(request, description, releaser, acquiredAt, holds, error != null));
+                result = callHolding(acquired, action);
+            } catch (Throwable ex) {
+                LockLostException lost = hold.end(true);
+                if (lost != null) {
+                    ex.addSuppressed(lost);
                 }
-                failed = false;
-                return result;
-            } finally {
-                if (!async) {
-                    released(request, description, releaser, acquiredAt, holds, failed);
-                }
+                throw ex;
             }
+            if (result instanceof CompletionStage<?> stage) {
+                stage.whenComplete((value, error) -> hold.endAsync(error != null));
+                return result;
+            }
+            LockLostException lost = hold.end(false);
+            if (lost != null) {
+                throw lost;
+            }
+            return result;
         } finally {
             held.remove(key);
             if (held.isEmpty()) {
                 heldByThread.remove();
+            }
+        }
+    }
+
+    /** Runs the protected code with its hold known to {@link #currentFencingToken()}. */
+    private static <T extends @Nullable Object, E extends Throwable> T callHolding(
+            Acquired acquired, LockCallback<T, E> action) throws E {
+        Deque<Acquired> running = runningByThread.get();
+        running.push(acquired);
+        try {
+            return action.call();
+        } finally {
+            running.pop();
+            if (running.isEmpty()) {
+                runningByThread.remove();
             }
         }
     }
@@ -334,44 +410,127 @@ public final class LockTemplate {
         return holds == null ? List.of() : holds;
     }
 
-    private void released(
-            Request request,
-            String description,
-            Releaser releaser,
-            long acquiredAt,
-            List<AutoCloseable> holds,
-            boolean failed) {
-        for (AutoCloseable hold : holds) {
-            try {
-                hold.close();
-            } catch (Exception ex) {
-                logger.warn("A listener's hold of {} failed to close", description, ex);
+    /** One hold by a template call, from acquisition to release. */
+    private final class Hold {
+
+        private final Request request;
+
+        private final String description;
+
+        private final Acquired acquired;
+
+        private final @Nullable LostLockTracker tracker;
+
+        private final LostLockTracker.@Nullable Watch watch;
+
+        private final long acquiredAt = System.nanoTime();
+
+        private final List<AutoCloseable> listenerHolds;
+
+        Hold(Request request, String description, Acquired acquired, @Nullable LostLockTracker tracker) {
+            this.request = request;
+            this.description = description;
+            this.acquired = acquired;
+            this.tracker = tracker;
+            this.watch = (tracker != null) ? tracker.watch(acquired.id(), request.name) : null;
+            this.listenerHolds = holdsStarted(request.tag);
+        }
+
+        /**
+         * Ends the hold once the protected code returned or threw: releases the lock and tells the
+         * listeners. Returns the exception to end the call with when the hold was lost.
+         */
+        @Nullable
+        LockLostException end(boolean failed) {
+            LostLock lost = lost();
+            release(failed);
+            if (lost == null) {
+                return null;
+            }
+            for (WithLockListener listener : listeners.get()) {
+                listener.lockLost(request.tag, lost);
+            }
+            return new LockLostException(lost, lostMessage(description, lost));
+        }
+
+        /** Ends the hold of an asynchronous result, whose caller has its result already. */
+        void endAsync(boolean failed) {
+            LockLostException lost = end(failed);
+            if (lost != null) {
+                logger.error("{}", lost.getMessage());
             }
         }
-        try {
-            releaser.release();
-        } catch (ManagerClosedException ex) {
-            logger.warn("The manager was closed while the code held {}; closing released the lock", description);
-        } catch (RuntimeException ex) {
-            logger.error("Releasing {} failed", description, ex);
+
+        /** Returns the loss of this hold, checked before the release: reported, or seen on the handle. */
+        private @Nullable LostLock lost() {
+            LockHandle handle = acquired.handle();
+            LostLock invalid = null;
+            if (handle != null && !handle.isValid()) {
+                invalid = new LostLock(
+                        acquired.id(),
+                        Optional.ofNullable(request.name),
+                        tokenOf(handle),
+                        "the hold was no longer valid when the protected code returned");
+            }
+            return (tracker != null && watch != null) ? tracker.end(watch, invalid) : invalid;
         }
-        long heldNanos = System.nanoTime() - acquiredAt;
-        for (WithLockListener listener : listeners.get()) {
-            listener.released(request.tag, failed, heldNanos);
+
+        private void release(boolean failed) {
+            for (AutoCloseable hold : listenerHolds) {
+                try {
+                    hold.close();
+                } catch (Exception ex) {
+                    logger.warn("A listener's hold of {} failed to close", description, ex);
+                }
+            }
+            try {
+                acquired.releaser().release();
+            } catch (ManagerClosedException ex) {
+                logger.warn("The manager was closed while the code held {}; closing released the lock", description);
+            } catch (RuntimeException ex) {
+                logger.error("Releasing {} failed", description, ex);
+            }
+            long heldNanos = System.nanoTime() - acquiredAt;
+            for (WithLockListener listener : listeners.get()) {
+                listener.released(request.tag, failed, heldNanos);
+            }
         }
     }
 
-    /** Acquires the lock; returns how to release it, or {@code null} when the call is skipped. */
-    private @Nullable Releaser acquire(Manager manager, Request request, String description) {
+    /** The token of a lost hold, or 0 when it never drew one (it cannot draw one any more). */
+    private static long tokenOf(LockHandle handle) {
+        try {
+            return handle.fencingToken();
+        } catch (RuntimeException ex) {
+            return 0;
+        }
+    }
+
+    private static String lostMessage(String description, LostLock lost) {
+        long token = lost.fencingToken();
+        String fence = (token > 0) ? "fencing token " + token : "no fencing token drawn";
+        return "The hold of " + description + " was lost while the protected code ran (lock ID " + lost.id() + ", "
+                + fence + "): " + lost.reason() + ". The code ran to its end, but the critical section was not"
+                + " exclusive: another holder may have run it at the same time"
+                + ((token > 0)
+                        ? ", and a resource that checks fencing tokens refuses writes with token " + token
+                                + " once a later holder wrote"
+                        : "")
+                + ". Check what this call changed and repeat it if that is safe; if holds are lost often, find out"
+                + " why (server restarts, network cuts, pauses longer than the session timeout).";
+    }
+
+    /** Acquires the lock; returns the hold, or {@code null} when the call is skipped. */
+    private @Nullable Acquired acquire(Manager manager, Request request, String description) {
         long start = System.nanoTime();
         AcquisitionOutcome outcome = AcquisitionOutcome.FAILED;
         try {
-            Releaser releaser = request.name != null
+            Acquired acquired = request.name != null
                     ? acquireName(manager, request.name, request.timeout)
                     : acquireId(manager.retrieveLock(request.id), request.timeout);
-            if (releaser != null) {
+            if (acquired != null) {
                 outcome = AcquisitionOutcome.ACQUIRED;
-                return releaser;
+                return acquired;
             }
             Duration timeout = Objects.requireNonNull(request.timeout);
             if (request.onTimeout == OnTimeout.SKIP) {
@@ -392,27 +551,43 @@ public final class LockTemplate {
         }
     }
 
-    private static @Nullable Releaser acquireName(Manager manager, String name, @Nullable Duration timeout)
+    private static @Nullable Acquired acquireName(Manager manager, String name, @Nullable Duration timeout)
             throws InterruptedException {
-        if (timeout == null) {
-            return manager.lockName(name)::close;
-        }
-        Optional<LockHandle> held = manager.tryLockName(name, timeout);
-        return held.<Releaser>map(handle -> handle::close).orElse(null);
+        Optional<LockHandle> held =
+                (timeout == null) ? Optional.of(manager.lockName(name)) : manager.tryLockName(name, timeout);
+        return held.map(handle -> new Acquired(
+                        handle::close, handle::fencingToken, handle.locker().id(), handle))
+                .orElse(null);
     }
 
-    private static @Nullable Releaser acquireId(Locker locker, @Nullable Duration timeout) throws InterruptedException {
+    private static @Nullable Acquired acquireId(Locker locker, @Nullable Duration timeout) throws InterruptedException {
         if (timeout == null) {
             locker.lockInterruptibly();
-            return locker::unlock;
+        } else if (!locker.tryLock(timeout)) {
+            return null;
         }
-        return locker.tryLock(timeout) ? locker::unlock : null;
+        return new Acquired(locker::unlock, locker::fencingToken, locker.id(), null);
     }
 
     @FunctionalInterface
     private interface Releaser {
         void release();
     }
+
+    /**
+     * An acquired lock.
+     *
+     * @param releaser releases it
+     * @param token gives the hold's fencing token
+     * @param id the lock's ID
+     * @param handle the hold's handle, whose validity is checked when the code returns; {@code null}
+     *     for a lock taken by ID, whose loss only the backend's report shows
+     */
+    private record Acquired(
+            Releaser releaser,
+            LongSupplier token,
+            int id,
+            @Nullable LockHandle handle) {}
 
     private record HeldKey(Manager manager, @Nullable String name, int id) {}
 }

@@ -7,6 +7,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.util.ClassUtils;
 
 /**
  * {@link org.springframework.boot.health.contributor.HealthIndicator HealthIndicator} {@code
@@ -15,12 +17,22 @@ import org.springframework.boot.health.contributor.Health;
  * threshold ({@code interlock.health.min-available}) are free, so the shortage shows before
  * allocation starts failing. Backends without a lock limit are never DOWN for lack of locks.
  *
+ * <p>For the PostgreSQL backend it also reports the holder session's state ({@code session},
+ * {@code lockSpace}, {@code sessionTimeout}): UP while the session answers, UNKNOWN while it has
+ * been silent for more than two heartbeats (its holds are still in force) or is being opened
+ * again, DOWN once it was lost (its holds were reported lost) or the manager was closed. The lock
+ * figures are read only while the session is up, since reading them would wait for a new session.
+ *
  * @author Interlock team
  * @since 0.1.0
  */
 public class InterlockHealthIndicator extends AbstractHealthIndicator {
 
     private static final Logger logger = LoggerFactory.getLogger(InterlockHealthIndicator.class);
+
+    /** Whether lock-postgresql is present, so that a PostgreSQL manager's session state can be read. */
+    private static final boolean POSTGRES_PRESENT =
+            ClassUtils.isPresent(PostgresSessionHealth.MANAGER_CLASS, InterlockHealthIndicator.class.getClassLoader());
 
     private final Manager manager;
 
@@ -44,12 +56,19 @@ public class InterlockHealthIndicator extends AbstractHealthIndicator {
 
     @Override
     protected void doHealthCheck(Health.Builder builder) {
+        builder.withDetail("backend", backend);
+        Status session = POSTGRES_PRESENT ? PostgresSessionHealth.check(manager, builder) : null;
+        if (session != null && !Status.UP.equals(session)) {
+            if (Status.DOWN.equals(session)) {
+                logger.warn("The Interlock PostgreSQL session is down: {}; its holds were reported lost", manager);
+            }
+            builder.status(session);
+            return;
+        }
         OptionalInt available = manager.availableLocks();
         int allocated = manager.allocatedLocks();
         int held = manager.locksHeld().size();
-        builder.withDetail("backend", backend)
-                .withDetail("allocated", allocated)
-                .withDetail("held", held);
+        builder.withDetail("allocated", allocated).withDetail("held", held);
         if (available.isEmpty()) {
             builder.up();
             return;

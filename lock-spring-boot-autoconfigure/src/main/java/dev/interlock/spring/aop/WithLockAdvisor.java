@@ -1,11 +1,13 @@
 package dev.interlock.spring.aop;
 
 import dev.interlock.Manager;
+import dev.interlock.spring.LostLockTracker;
 import dev.interlock.spring.WithLock;
 import java.lang.reflect.Method;
 import java.util.List;
 import java.util.function.Supplier;
 import org.aopalliance.aop.Advice;
+import org.jspecify.annotations.Nullable;
 import org.springframework.aop.Pointcut;
 import org.springframework.aop.support.AbstractPointcutAdvisor;
 import org.springframework.aop.support.StaticMethodMatcherPointcut;
@@ -40,15 +42,20 @@ public final class WithLockAdvisor extends AbstractPointcutAdvisor implements Be
     private final transient Pointcut pointcut = new WithLockPointcut();
 
     /**
-     * Creates the advisor. Both suppliers are called on the first advised call, not before, so
+     * Creates the advisor. The suppliers are called on the first advised call, not before, so
      * that creating the advisor early (as auto-proxying does) creates no manager.
      *
      * @param manager supplies the manager whose locks are taken
-     * @param listeners supplies the listeners told about every acquisition and release
+     * @param listeners supplies the listeners told about every acquisition, release and lost hold
+     * @param lostLocks supplies the tracker the manager reports lost holds to, or {@code null}
      * @param order the advisor's order
      */
-    public WithLockAdvisor(Supplier<Manager> manager, Supplier<List<WithLockListener>> listeners, int order) {
-        this.interceptor = new WithLockInterceptor(manager, listeners);
+    public WithLockAdvisor(
+            Supplier<Manager> manager,
+            Supplier<List<WithLockListener>> listeners,
+            Supplier<@Nullable LostLockTracker> lostLocks,
+            int order) {
+        this.interceptor = new WithLockInterceptor(manager, listeners, lostLocks);
         setOrder(order);
     }
 

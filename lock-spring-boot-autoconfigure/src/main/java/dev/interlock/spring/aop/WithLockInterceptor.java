@@ -2,6 +2,7 @@ package dev.interlock.spring.aop;
 
 import dev.interlock.Manager;
 import dev.interlock.spring.LockTemplate;
+import dev.interlock.spring.LostLockTracker;
 import dev.interlock.spring.aop.WithLockAttribute.ResolvedLock;
 import io.micrometer.observation.ObservationRegistry;
 import java.lang.reflect.Method;
@@ -21,7 +22,8 @@ import org.springframework.core.MethodClassKey;
  * method and releases the lock however the method ends, through a {@link LockTemplate}, which
  * also keeps the per-thread reentrancy: Interlock locks are deliberately not reentrant, so nested
  * calls for a lock the thread holds through {@code @WithLock} or a {@code LockTemplate} run
- * without locking again.
+ * without locking again. A hold lost while the method ran ends the call with a {@link
+ * dev.interlock.LockLostException} once the method returned (see {@link LockTemplate}).
  *
  * @author Interlock team
  */
@@ -35,8 +37,11 @@ final class WithLockInterceptor implements MethodInterceptor {
 
     private volatile @Nullable ObservationRegistry observations;
 
-    WithLockInterceptor(Supplier<Manager> manager, Supplier<List<WithLockListener>> listeners) {
-        this.template = new LockTemplate(manager, listeners);
+    WithLockInterceptor(
+            Supplier<Manager> manager,
+            Supplier<List<WithLockListener>> listeners,
+            Supplier<@Nullable LostLockTracker> lostLocks) {
+        this.template = new LockTemplate(manager, listeners, lostLocks);
     }
 
     void setBeanFactory(BeanFactory beanFactory) {

@@ -1,5 +1,6 @@
 package dev.interlock.spring.aop;
 
+import dev.interlock.LostLock;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -47,6 +48,17 @@ public interface WithLockListener {
      * @param heldNanos how long the lock was held, in nanoseconds
      */
     void released(String lock, boolean methodFailed, long heldNanos);
+
+    /**
+     * Called after the release of a hold that was lost while the method ran (the backend reported
+     * it, or its handle was no longer valid when the method returned), just before the call ends
+     * with a {@link dev.interlock.LockLostException}.
+     *
+     * @param lock the annotation's expression text
+     * @param lost the lost hold: the lock's ID, name, fencing token and why it was lost
+     * @since 0.2.0
+     */
+    default void lockLost(String lock, LostLock lost) {}
 
     /**
      * How an attempt to acquire a lock ended.

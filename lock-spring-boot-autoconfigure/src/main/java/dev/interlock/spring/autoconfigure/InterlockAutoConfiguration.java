@@ -1,11 +1,14 @@
 package dev.interlock.spring.autoconfigure;
 
+import dev.interlock.spring.LostLockTracker;
 import dev.interlock.spring.aot.InterlockRuntimeHints;
 import dev.interlock.spring.autoconfigure.InterlockBackendConfigurations.ManagerConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.ImportRuntimeHints;
@@ -35,6 +38,21 @@ public final class InterlockAutoConfiguration {
      * @param environment the environment
      * @return a marker bean
      */
+    /**
+     * The listener that the manager reports lost holds to: it publishes each as a {@link
+     * dev.interlock.spring.LockLostEvent} and ends the {@code @WithLock} call that held the lock
+     * with a {@link dev.interlock.LockLostException}.
+     *
+     * @param publisher the application's event publisher
+     * @return the tracker
+     * @since 0.2.0
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    LostLockTracker interlockLostLockTracker(ApplicationEventPublisher publisher) {
+        return new LostLockTracker(publisher);
+    }
+
     @Bean
     static RetiredPropertiesCheck interlockRetiredPropertiesCheck(Environment environment) {
         return new RetiredPropertiesCheck(RetiredProperties.warnIfSet(environment));

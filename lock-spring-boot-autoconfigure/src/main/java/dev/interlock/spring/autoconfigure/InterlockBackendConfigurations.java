@@ -6,18 +6,22 @@ import dev.interlock.RecoveryListener;
 import dev.interlock.file.FileLockManager;
 import dev.interlock.memory.InMemoryManager;
 import dev.interlock.shm.SHMLockManager;
+import dev.interlock.spring.LostLockTracker;
 import dev.interlock.spring.autoconfigure.InterlockProperties.Backend;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.BeanClassLoaderAware;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
+import org.springframework.util.ClassUtils;
 
 /**
  * The configuration of the {@link Manager} bean over the backend that {@code interlock.backend}
@@ -46,20 +50,52 @@ final class InterlockBackendConfigurations {
      * the others.
      */
     @Configuration(proxyBeanMethods = false)
-    static class ManagerConfiguration {
+    static class ManagerConfiguration implements BeanClassLoaderAware {
+
+        private @Nullable ClassLoader classLoader;
+
+        @Override
+        public void setBeanClassLoader(ClassLoader classLoader) {
+            this.classLoader = classLoader;
+        }
 
         @Bean(destroyMethod = "close")
         @ConditionalOnMissingBean(Manager.class)
         Manager interlockManager(
-                InterlockProperties properties, Environment environment, ObjectProvider<RecoveryListener> listeners) {
+                InterlockProperties properties,
+                Environment environment,
+                ObjectProvider<RecoveryListener> listeners,
+                ObjectProvider<LostLockTracker> lostLocks) {
             Manager manager = switch (properties.getBackend()) {
                 case SHM -> shm(properties.getShm(), environment, listeners);
                 case FILE -> file(properties.getFile(), environment);
                 case MEMORY -> memory(properties.getMemory());
+                case POSTGRESQL -> postgresql(properties.getPostgresql(), environment, lostLocks, classLoader);
             };
             logger.info("Interlock uses {}", manager);
             return manager;
         }
+    }
+
+    /**
+     * Opens the PostgreSQL backend, whose classes are in an optional dependency: {@link
+     * PostgresBackend} is loaded only once they are known to be present.
+     */
+    private static Manager postgresql(
+            InterlockProperties.Postgresql postgresql,
+            Environment environment,
+            ObjectProvider<LostLockTracker> lostLocks,
+            @Nullable ClassLoader classLoader) {
+        if (!ClassUtils.isPresent(PostgresBackend.MANAGER_CLASS, classLoader)) {
+            throw new InvalidInterlockPropertyException(
+                    "interlock.backend",
+                    Backend.POSTGRESQL.propertyValue(),
+                    "the postgresql backend is in the module dev.interlock:lock-postgresql, which is not on the"
+                            + " classpath (" + PostgresBackend.MANAGER_CLASS + " was not found).",
+                    "Add the dependency dev.interlock:lock-postgresql (the version of the starter; the Interlock BOM"
+                            + " manages it) to the application, or set interlock.backend to shm, file or memory.");
+        }
+        return PostgresBackend.open(postgresql, environment, lostLocks.getIfUnique());
     }
 
     private static SHMLockManager shm(
@@ -144,7 +180,7 @@ final class InterlockBackendConfigurations {
      * invalid property, with the backend's own explanation, rather than as a bare
      * IllegalArgumentException in a bean creation failure.
      */
-    private static <T> T checked(String property, String value, String action, Supplier<T> step) {
+    static <T> T checked(String property, String value, String action, Supplier<T> step) {
         try {
             return step.get();
         } catch (IllegalArgumentException ex) {

@@ -26,7 +26,9 @@ public class InterlockProperties {
 
     /**
      * Where locks live: shm (a shared-memory segment, Linux), file (one lock file per lock in a
-     * directory) or memory (this JVM only, for tests). Defaults to shm on Linux and file elsewhere.
+     * directory), postgresql (advisory locks of a PostgreSQL server, across hosts; needs
+     * dev.interlock:lock-postgresql) or memory (this JVM only, for tests). Defaults to shm on Linux
+     * and file elsewhere.
      */
     private Backend backend = Backend.platformDefault();
 
@@ -38,6 +40,8 @@ public class InterlockProperties {
     private final File file = new File();
 
     private final Memory memory = new Memory();
+
+    private final Postgresql postgresql = new Postgresql();
 
     private final Aspect aspect = new Aspect();
 
@@ -107,6 +111,16 @@ public class InterlockProperties {
     }
 
     /**
+     * Returns the {@code interlock.postgresql.*} settings.
+     *
+     * @return the settings
+     * @since 0.2.0
+     */
+    public Postgresql getPostgresql() {
+        return postgresql;
+    }
+
+    /**
      * Returns the {@code interlock.aspect.*} settings.
      *
      * @return the settings
@@ -130,7 +144,16 @@ public class InterlockProperties {
         FILE,
 
         /** Locks of this JVM only, not shared with other processes: for tests. */
-        MEMORY;
+        MEMORY,
+
+        /**
+         * Session-level advisory locks of a PostgreSQL server: shared by every process on every
+         * host that uses the same database and lock space. Needs {@code dev.interlock:lock-postgresql}
+         * on the classpath.
+         *
+         * @since 0.2.0
+         */
+        POSTGRESQL;
 
         /**
          * Returns the backend used when {@code interlock.backend} is not set: {@link #SHM} on
@@ -146,7 +169,7 @@ public class InterlockProperties {
         /**
          * Returns the value as written in properties and metric tags.
          *
-         * @return {@code shm}, {@code file} or {@code memory}
+         * @return {@code shm}, {@code file}, {@code memory} or {@code postgresql}
          */
         public String propertyValue() {
             return name().toLowerCase(Locale.ROOT);
@@ -440,6 +463,248 @@ public class InterlockProperties {
          */
         public void setNumLocks(int numLocks) {
             this.numLocks = requirePositiveLockCount("interlock.memory.num-locks", numLocks);
+        }
+    }
+
+    /**
+     * Settings of the PostgreSQL backend ({@code interlock.backend=postgresql}). The backend opens
+     * connections of its own with these settings (one per application, plus one per lock that
+     * threads wait for, up to {@code max-waiting-sessions}); it never uses the application's
+     * connection pool.
+     *
+     * @author Interlock team
+     * @since 0.2.0
+     */
+    public static class Postgresql {
+
+        /**
+         * JDBC URL of the database that holds the locks, such as
+         * jdbc:postgresql://db:5432/app. Defaults to spring.datasource.url.
+         */
+        private @Nullable String url;
+
+        /** Login user of the backend's own connections. Defaults to spring.datasource.username. */
+        private @Nullable String username;
+
+        /** Login password of the backend's own connections. Defaults to spring.datasource.password. */
+        private @Nullable String password;
+
+        /**
+         * Name of the lock space: the set of lock IDs and names that every process using the same
+         * name shares in this database. Defaults to spring.application.name.
+         */
+        private @Nullable String lockSpace;
+
+        /** Number of lock IDs in the lock space. Must match the count it was created with. */
+        private int numLocks = DEFAULT_NUM_LOCKS;
+
+        /**
+         * Schema of the backend's tables, created on first use unless it exists. Defaults to
+         * interlock.
+         */
+        private @Nullable String schema;
+
+        /**
+         * How long the server keeps a silent session (and its locks): a holder that was frozen or
+         * cut off loses its locks after this time, and learns it within 0.8 of it. Defaults to the
+         * backend's 8s.
+         */
+        private @Nullable Duration sessionTimeout;
+
+        /**
+         * How often an idle holder session is checked with a query. Defaults to a quarter of the
+         * session timeout.
+         */
+        private @Nullable Duration heartbeatInterval;
+
+        /** Longest wait for the server when opening a connection. Defaults to the backend's 10s. */
+        private @Nullable Duration connectTimeout;
+
+        /**
+         * Most connections that wait on the server for locks held elsewhere, one per lock being
+         * waited for. Defaults to the backend's 4.
+         */
+        private @Nullable Integer maxWaitingSessions;
+
+        /**
+         * Returns {@code interlock.postgresql.url}.
+         *
+         * @return the value
+         */
+        public @Nullable String getUrl() {
+            return url;
+        }
+
+        /**
+         * Sets {@code interlock.postgresql.url}.
+         *
+         * @param url the value
+         */
+        public void setUrl(@Nullable String url) {
+            this.url = url;
+        }
+
+        /**
+         * Returns {@code interlock.postgresql.username}.
+         *
+         * @return the value
+         */
+        public @Nullable String getUsername() {
+            return username;
+        }
+
+        /**
+         * Sets {@code interlock.postgresql.username}.
+         *
+         * @param username the value
+         */
+        public void setUsername(@Nullable String username) {
+            this.username = username;
+        }
+
+        /**
+         * Returns {@code interlock.postgresql.password}.
+         *
+         * @return the value
+         */
+        public @Nullable String getPassword() {
+            return password;
+        }
+
+        /**
+         * Sets {@code interlock.postgresql.password}.
+         *
+         * @param password the value
+         */
+        public void setPassword(@Nullable String password) {
+            this.password = password;
+        }
+
+        /**
+         * Returns {@code interlock.postgresql.lock-space}.
+         *
+         * @return the value
+         */
+        public @Nullable String getLockSpace() {
+            return lockSpace;
+        }
+
+        /**
+         * Sets {@code interlock.postgresql.lock-space}.
+         *
+         * @param lockSpace the value
+         */
+        public void setLockSpace(@Nullable String lockSpace) {
+            this.lockSpace = lockSpace;
+        }
+
+        /**
+         * Returns {@code interlock.postgresql.num-locks}.
+         *
+         * @return the value
+         */
+        public int getNumLocks() {
+            return numLocks;
+        }
+
+        /**
+         * Sets {@code interlock.postgresql.num-locks}.
+         *
+         * @param numLocks the value
+         * @throws IllegalArgumentException if the count is below 1
+         */
+        public void setNumLocks(int numLocks) {
+            this.numLocks = requirePositiveLockCount("interlock.postgresql.num-locks", numLocks);
+        }
+
+        /**
+         * Returns {@code interlock.postgresql.schema}.
+         *
+         * @return the value
+         */
+        public @Nullable String getSchema() {
+            return schema;
+        }
+
+        /**
+         * Sets {@code interlock.postgresql.schema}.
+         *
+         * @param schema the value
+         */
+        public void setSchema(@Nullable String schema) {
+            this.schema = schema;
+        }
+
+        /**
+         * Returns {@code interlock.postgresql.session-timeout}.
+         *
+         * @return the value
+         */
+        public @Nullable Duration getSessionTimeout() {
+            return sessionTimeout;
+        }
+
+        /**
+         * Sets {@code interlock.postgresql.session-timeout}.
+         *
+         * @param sessionTimeout the value
+         */
+        public void setSessionTimeout(@Nullable Duration sessionTimeout) {
+            this.sessionTimeout = sessionTimeout;
+        }
+
+        /**
+         * Returns {@code interlock.postgresql.heartbeat-interval}.
+         *
+         * @return the value
+         */
+        public @Nullable Duration getHeartbeatInterval() {
+            return heartbeatInterval;
+        }
+
+        /**
+         * Sets {@code interlock.postgresql.heartbeat-interval}.
+         *
+         * @param heartbeatInterval the value
+         */
+        public void setHeartbeatInterval(@Nullable Duration heartbeatInterval) {
+            this.heartbeatInterval = heartbeatInterval;
+        }
+
+        /**
+         * Returns {@code interlock.postgresql.connect-timeout}.
+         *
+         * @return the value
+         */
+        public @Nullable Duration getConnectTimeout() {
+            return connectTimeout;
+        }
+
+        /**
+         * Sets {@code interlock.postgresql.connect-timeout}.
+         *
+         * @param connectTimeout the value
+         */
+        public void setConnectTimeout(@Nullable Duration connectTimeout) {
+            this.connectTimeout = connectTimeout;
+        }
+
+        /**
+         * Returns {@code interlock.postgresql.max-waiting-sessions}.
+         *
+         * @return the value
+         */
+        public @Nullable Integer getMaxWaitingSessions() {
+            return maxWaitingSessions;
+        }
+
+        /**
+         * Sets {@code interlock.postgresql.max-waiting-sessions}.
+         *
+         * @param maxWaitingSessions the value
+         */
+        public void setMaxWaitingSessions(@Nullable Integer maxWaitingSessions) {
+            this.maxWaitingSessions = maxWaitingSessions;
         }
     }
 

@@ -2,6 +2,7 @@ package dev.interlock.spring.autoconfigure;
 
 import dev.interlock.Manager;
 import dev.interlock.spring.LockTemplate;
+import dev.interlock.spring.LostLockTracker;
 import dev.interlock.spring.aop.WithLockListener;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -28,12 +29,16 @@ public final class LockTemplateAutoConfiguration {
      *
      * @param manager the manager
      * @param listeners the listeners
+     * @param lostLocks the tracker the manager reports lost holds to
      * @return the template
      */
     @Bean
     @ConditionalOnMissingBean
-    LockTemplate lockTemplate(ObjectProvider<Manager> manager, ObjectProvider<WithLockListener> listeners) {
+    LockTemplate lockTemplate(
+            ObjectProvider<Manager> manager,
+            ObjectProvider<WithLockListener> listeners,
+            ObjectProvider<LostLockTracker> lostLocks) {
         return new LockTemplate(
-                manager::getObject, () -> listeners.orderedStream().toList());
+                manager::getObject, () -> listeners.orderedStream().toList(), lostLocks::getIfUnique);
     }
 }

@@ -6,6 +6,7 @@ import dev.interlock.memory.InMemoryManager;
 import dev.interlock.shm.SHMLockManager;
 import dev.interlock.spring.autoconfigure.InterlockProperties.Backend;
 import java.util.Locale;
+import org.springframework.util.ClassUtils;
 
 /**
  * Names the backend of a manager bean, for the {@code backend} metric tag, the endpoint and the
@@ -15,13 +16,16 @@ import java.util.Locale;
  */
 final class ManagerBackends {
 
+    private static final boolean POSTGRES_PRESENT =
+            ClassUtils.isPresent(PostgresBackend.MANAGER_CLASS, ManagerBackends.class.getClassLoader());
+
     private ManagerBackends() {}
 
     /**
      * Returns the backend's name.
      *
      * @param manager the manager bean
-     * @return {@code shm}, {@code file} or {@code memory}, or the lower-case simple class name of
+     * @return {@code shm}, {@code file}, {@code memory} or {@code postgresql}, or the lower-case simple class name of
      *     another implementation
      */
     static String nameOf(Manager manager) {
@@ -33,6 +37,9 @@ final class ManagerBackends {
         }
         if (manager instanceof InMemoryManager) {
             return Backend.MEMORY.propertyValue();
+        }
+        if (POSTGRES_PRESENT && PostgresBackend.isPostgres(manager)) {
+            return Backend.POSTGRESQL.propertyValue();
         }
         return manager.getClass().getSimpleName().toLowerCase(Locale.ROOT);
     }

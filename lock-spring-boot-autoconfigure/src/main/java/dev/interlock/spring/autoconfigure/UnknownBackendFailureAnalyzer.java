@@ -34,7 +34,8 @@ final class UnknownBackendFailureAnalyzer extends AbstractFailureAnalyzer<BindEx
                 + InvalidInterlockPropertyFailureAnalyzer.originOf(cause) + ": Interlock has no such backend; it has "
                 + backends + ".";
         String action = "Set " + PROPERTY + " to shm (a shared-memory segment, Linux), file (lock files in a"
-                + " directory) or memory (this JVM only, for tests), or remove it to use the platform's default ("
+                + " directory), postgresql (a PostgreSQL database, across hosts; needs dev.interlock:lock-postgresql)"
+                + " or memory (this JVM only, for tests), or remove it to use the platform's default ("
                 + Backend.platformDefault().propertyValue() + ").";
         return new FailureAnalysis(description, action, cause);
     }

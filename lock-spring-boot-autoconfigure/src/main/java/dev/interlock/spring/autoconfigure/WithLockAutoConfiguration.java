@@ -1,6 +1,7 @@
 package dev.interlock.spring.autoconfigure;
 
 import dev.interlock.Manager;
+import dev.interlock.spring.LostLockTracker;
 import dev.interlock.spring.aop.WithLockAdvisor;
 import dev.interlock.spring.aop.WithLockListener;
 import dev.interlock.spring.aop.WithLockMethodValidator;
@@ -47,12 +48,15 @@ public final class WithLockAutoConfiguration {
     @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
     @ConditionalOnMissingBean
     static WithLockAdvisor withLockAdvisor(
-            ObjectProvider<Manager> manager, ObjectProvider<WithLockListener> listeners, Environment environment) {
+            ObjectProvider<Manager> manager,
+            ObjectProvider<WithLockListener> listeners,
+            ObjectProvider<LostLockTracker> lostLocks,
+            Environment environment) {
         int order = Binder.get(environment)
                 .bind("interlock.aspect.order", Integer.class)
                 .orElse(WithLockAdvisor.DEFAULT_ORDER);
         return new WithLockAdvisor(
-                manager::getObject, () -> listeners.orderedStream().toList(), order);
+                manager::getObject, () -> listeners.orderedStream().toList(), lostLocks::getIfUnique, order);
     }
 
     /**

@@ -31,6 +31,8 @@ import java.util.function.ToDoubleFunction;
  *       SKIP}
  *   <li>{@value #LOCK_HOLDING} (long task timer, tag {@code lock}): calls holding their lock right
  *       now and for how long, so a stuck holder shows before it releases
+ *   <li>{@value #LOCK_LOST} (counter, tag {@code lock}): {@code @WithLock} calls whose hold was lost
+ *       while the method ran, so that the method was maybe not alone in its critical section
  * </ul>
  *
  * <p>The {@code lock} tag is the annotation's expression text, never an evaluated name or ID, so
@@ -76,6 +78,13 @@ public final class InterlockMetrics implements MeterBinder {
      * @since 0.2.0
      */
     public static final String LOCK_SKIPS = "interlock.lock.skips";
+
+    /**
+     * Counter of {@code @WithLock} calls whose hold was lost while the method ran.
+     *
+     * @since 0.2.0
+     */
+    public static final String LOCK_LOST = "interlock.lock.lost";
 
     private final Manager manager;
 

@@ -1,5 +1,6 @@
 package dev.interlock.spring.metrics;
 
+import dev.interlock.LostLock;
 import dev.interlock.spring.aop.WithLockListener;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.LongTaskTimer;
@@ -15,8 +16,8 @@ import org.jspecify.annotations.Nullable;
  * Records {@code @WithLock} and {@code LockTemplate} calls as the {@value
  * InterlockMetrics#LOCK_WAIT} and {@value InterlockMetrics#LOCK_HELD} timers, the {@value
  * InterlockMetrics#LOCK_HOLDING} long task timer (holds in progress, so a stuck holder shows before
- * it releases), and the {@value InterlockMetrics#LOCK_TIMEOUTS} and {@value
- * InterlockMetrics#LOCK_SKIPS} counters.
+ * it releases), and the {@value InterlockMetrics#LOCK_TIMEOUTS}, {@value
+ * InterlockMetrics#LOCK_SKIPS} and {@value InterlockMetrics#LOCK_LOST} counters.
  *
  * <p>Each meter is built once per tag combination and kept, not looked up in the registry on every
  * call. The {@code lock} tag is the expression text as written, so the set stays bounded.
@@ -37,6 +38,8 @@ public final class MicrometerWithLockListener implements WithLockListener {
     private final Map<String, Counter> timeouts = new ConcurrentHashMap<>();
 
     private final Map<String, Counter> skips = new ConcurrentHashMap<>();
+
+    private final Map<String, Counter> losses = new ConcurrentHashMap<>();
 
     /**
      * Creates a listener that records into {@code registry}.
@@ -76,6 +79,17 @@ public final class MicrometerWithLockListener implements WithLockListener {
                                     .register(registry))
                     .increment();
         }
+    }
+
+    @Override
+    public void lockLost(String lock, LostLock lost) {
+        losses.computeIfAbsent(
+                        lock,
+                        key -> Counter.builder(InterlockMetrics.LOCK_LOST)
+                                .description("@WithLock calls whose lock was lost while the method ran")
+                                .tag("lock", lock)
+                                .register(registry))
+                .increment();
     }
 
     @Override

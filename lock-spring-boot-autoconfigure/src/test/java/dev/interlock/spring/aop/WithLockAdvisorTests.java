@@ -1,10 +1,12 @@
 package dev.interlock.spring.aop;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 import dev.interlock.HeldLock;
 import dev.interlock.LockHandle;
+import dev.interlock.LockLostException;
 import dev.interlock.LockTimeoutException;
 import dev.interlock.Locker;
 import dev.interlock.Manager;
@@ -213,10 +215,11 @@ class WithLockAdvisorTests {
     }
 
     @Test
-    void managerClosedWhileTheMethodRunsShouldNotReplaceItsResult() {
-        contextRunner.run(
-                context -> assertThat(context.getBean(ReportService.class).closeManagerWhileHolding())
-                        .isEqualTo("closed"));
+    void managerClosedWhileTheMethodRunsShouldEndTheCallWithLockLostException() {
+        // Closing released the lock while the method still ran: another process may have entered.
+        contextRunner.run(context -> assertThatExceptionOfType(LockLostException.class)
+                .isThrownBy(() -> context.getBean(ReportService.class).closeManagerWhileHolding())
+                .withMessageContaining("the hold was no longer valid when the protected code returned"));
     }
 
     @Test

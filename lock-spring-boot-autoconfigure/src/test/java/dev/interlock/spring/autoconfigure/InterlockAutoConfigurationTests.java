@@ -159,11 +159,12 @@ class InterlockAutoConfigurationTests {
             assertThat(analysis.getDescription())
                     .isEqualTo("Invalid value 'redis' for property 'interlock.backend' (from \"interlock.backend\""
                             + " from property source \"test\"): Interlock has no such backend; it has shm, file,"
-                            + " memory.");
+                            + " memory, postgresql.");
             assertThat(analysis.getAction())
                     .isEqualTo("Set interlock.backend to shm (a shared-memory segment, Linux), file (lock files in a"
-                            + " directory) or memory (this JVM only, for tests), or remove it to use the platform's"
-                            + " default (shm).");
+                            + " directory), postgresql (a PostgreSQL database, across hosts; needs"
+                            + " dev.interlock:lock-postgresql) or memory (this JVM only, for tests), or remove it to"
+                            + " use the platform's default (shm).");
         });
     }
 

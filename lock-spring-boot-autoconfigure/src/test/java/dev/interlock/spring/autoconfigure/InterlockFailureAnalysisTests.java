@@ -3,6 +3,7 @@ package dev.interlock.spring.autoconfigure;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatException;
 
+import dev.interlock.postgresql.PostgresLockManager;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.SpringApplication;
@@ -38,6 +39,26 @@ class InterlockFailureAnalysisTests {
                 .contains("Invalid value '0' for property 'interlock.memory.num-locks'")
                 .contains("a lock manager needs at least 1 lock.")
                 .contains("Set interlock.memory.num-locks to a positive lock count");
+    }
+
+    @Test
+    void postgresqlLockSpaceWithAnotherCountShouldPrintThePostgresqlReportNotTheSharedMemoryOne(CapturedOutput output) {
+        String url = PostgresTestServer.url();
+        String space = PostgresTestServer.uniqueSpace("analysis");
+        PostgresLockManager.create(url, space, 100).close();
+        try {
+            startWith(
+                    "--interlock.backend=postgresql",
+                    "--interlock.postgresql.url=" + url,
+                    "--interlock.postgresql.lock-space=" + space,
+                    "--interlock.postgresql.connect-timeout=60s");
+            assertThat(output)
+                    .contains("exists with 100 locks, but interlock.postgresql.num-locks asks for 2048.")
+                    .contains("Either set interlock.postgresql.num-locks to 100 to use the existing lock space")
+                    .doesNotContain("interlock.shm.num-locks");
+        } finally {
+            PostgresLockManager.drop(url, space);
+        }
     }
 
     private static void startWith(String... args) {

@@ -38,6 +38,16 @@ class InterlockPropertiesMetadataTests {
                         "interlock.file.mode",
                         "interlock.file.allow-foreign-owner",
                         "interlock.memory.num-locks",
+                        "interlock.postgresql.url",
+                        "interlock.postgresql.username",
+                        "interlock.postgresql.password",
+                        "interlock.postgresql.lock-space",
+                        "interlock.postgresql.num-locks",
+                        "interlock.postgresql.schema",
+                        "interlock.postgresql.session-timeout",
+                        "interlock.postgresql.heartbeat-interval",
+                        "interlock.postgresql.connect-timeout",
+                        "interlock.postgresql.max-waiting-sessions",
                         "interlock.aspect.enabled",
                         "interlock.aspect.order");
         assertThat(properties)
@@ -52,13 +62,13 @@ class InterlockPropertiesMetadataTests {
     }
 
     @Test
-    void backendShouldHintItsThreeValues() throws IOException {
+    void backendShouldHintItsFourValues() throws IOException {
         assertThat(listOf(metadata().get("hints")))
                 .filteredOn(hint -> hint.get("name").equals("interlock.backend"))
                 .singleElement()
                 .satisfies(hint -> assertThat(listOf(hint.get("values")))
                         .extracting(value -> value.get("value"))
-                        .containsExactly("shm", "file", "memory"));
+                        .containsExactly("shm", "file", "memory", "postgresql"));
     }
 
     private static Map<String, Object> metadata() throws IOException {

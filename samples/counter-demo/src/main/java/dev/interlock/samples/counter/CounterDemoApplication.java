@@ -26,10 +26,12 @@ public class CounterDemoApplication {
      * Starts the demo; in job and worker mode the process then exits with the job's outcome.
      *
      * @param args Spring Boot arguments, such as {@code --interlock.backend=file} or {@code
-     *     --demo.workers=6}
+     *     --demo.workers=6}; with {@code --interlock.backend=postgresql} and no database URL, an
+     *     embedded PostgreSQL is started for the run
      */
     public static void main(String[] args) {
-        ConfigurableApplicationContext context = SpringApplication.run(CounterDemoApplication.class, args);
+        ConfigurableApplicationContext context =
+                SpringApplication.run(CounterDemoApplication.class, EmbeddedDatabase.withDatabase(args));
         DemoProperties.Mode mode = context.getBean(DemoProperties.class).getMode();
         if (mode != DemoProperties.Mode.SERVICE) {
             System.exit(SpringApplication.exit(context));

@@ -1,8 +1,10 @@
 package dev.interlock.samples.counter;
 
 import dev.interlock.HeldLock;
+import dev.interlock.LockStorageException;
 import dev.interlock.Manager;
 import dev.interlock.memory.InMemoryManager;
+import dev.interlock.postgresql.PostgresLockManager;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +31,13 @@ import org.jspecify.annotations.Nullable;
  * critical section and before it writes, how many increments it has written; the job kills it
  * there, so its unfinished increment never reaches the file.
  *
+ * <p>With the PostgreSQL backend worker 1 is <b>frozen</b> instead ({@code SIGSTOP}), as a long GC
+ * pause or a suspended VM would freeze it: the server ends its silent session after the session
+ * timeout, another worker takes the lock over, and once it has, the job resumes worker 1 ({@code
+ * SIGCONT}). Worker 1 learns that it lost the lock, and its late write is refused by the counter,
+ * which accepts only fencing tokens greater than the last one; it retries the increment under a new
+ * hold, so the count is every worker's increments, exactly.
+ *
  * @author Interlock team
  */
 final class DemoJob {
@@ -45,6 +54,9 @@ final class DemoJob {
     private static final int VICTIM = 1;
 
     private static final Duration KILL_WAIT = Duration.ofSeconds(10);
+
+    /** How long the job lets the others work after the takeover before it resumes the frozen worker. */
+    private static final long RESUME_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private static final long PROGRESS_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
@@ -70,6 +82,9 @@ final class DemoJob {
 
     private final boolean[] ended;
 
+    /** Increments per worker. */
+    private final int increments;
+
     private final long holdAt;
 
     private final long deadlineNanos;
@@ -85,6 +100,25 @@ final class DemoJob {
 
     private long killedAtMicros;
 
+    /** Whether the holder is frozen rather than killed: with a backend whose server ends silent sessions. */
+    private final boolean freeze;
+
+    /** When the holder was frozen, or 0 until then. */
+    private long frozenAtNanos;
+
+    /** The other workers' progress when the holder was frozen. */
+    private int progressAtFreeze;
+
+    /** When another worker was seen to make progress after the freeze, or 0 until then. */
+    private long takenOverAtNanos;
+
+    private boolean resumed;
+
+    /** The frozen holder's refused write: value, token and the counter's last token; empty until then. */
+    private long[] refused = new long[0];
+
+    private boolean lostReported;
+
     DemoJob(DemoProperties properties, Manager manager, PrintStream out, Path runDir) {
         this.properties = properties;
         this.manager = manager;
@@ -98,7 +132,9 @@ final class DemoJob {
         this.ended = new boolean[count];
         Arrays.fill(doneReported, -1);
         // Kill a quarter of the way through, while every other worker still has work to do.
-        this.holdAt = (long) properties.getWorkers() * properties.getIncrements() / 4;
+        this.freeze = manager instanceof PostgresLockManager;
+        this.increments = properties.increments(freeze);
+        this.holdAt = (long) properties.getWorkers() * increments / 4;
         this.deadlineNanos = System.nanoTime() + properties.getTimeout().toNanos();
     }
 
@@ -134,8 +170,14 @@ final class DemoJob {
         printf(
                 "Interlock counter demo: %d worker processes each add 1 to one counter file %,d times,"
                         + " under @WithLock(name = \"%s\")%n",
-                properties.getWorkers(), properties.getIncrements(), LockedCounter.LOCK_NAME);
-        if (isMultiprocess()) {
+                properties.getWorkers(), increments, LockedCounter.LOCK_NAME);
+        if (freeze) {
+            printf(
+                    "  backend:  %s, lock space '%s' in a PostgreSQL database: shared across hosts; every write"
+                            + " carries the hold's fencing token, and the counter refuses a token not greater"
+                            + " than the last%n",
+                    backendName(), ((PostgresLockManager) manager).lockSpace());
+        } else if (isMultiprocess()) {
             printf("  backend:  %s, shared by the processes of this user on this host%n", backendName());
         } else {
             printf("  backend:  %s%n", backendName());
@@ -146,17 +188,28 @@ final class DemoJob {
             out.println("            coordinate.");
         }
         printf("  counter:  %s%n", runDir.resolve(CounterDemoApplication.COUNTER_FILE));
-        printf(
-                "  the kill: worker %d will be killed with SIGKILL while it holds the lock, once the count reaches"
-                        + " %,d%n",
-                VICTIM, holdAt);
+        if (freeze) {
+            printf(
+                    "  the freeze: worker %d will be frozen with SIGSTOP while it holds the lock, once the count"
+                            + " reaches %,d; the server ends its silent session after the session timeout (%.1f s),"
+                            + " another worker takes over, then worker %d is resumed with SIGCONT%n",
+                    VICTIM,
+                    holdAt,
+                    ((PostgresLockManager) manager).options().sessionTimeout().toMillis() / 1e3,
+                    VICTIM);
+        } else {
+            printf(
+                    "  the kill: worker %d will be killed with SIGKILL while it holds the lock, once the count"
+                            + " reaches %,d%n",
+                    VICTIM, holdAt);
+        }
         printf("starting %d worker JVMs...%n", properties.getWorkers());
     }
 
     private List<String> commandFor(int number, List<String> workerCommand) {
         List<String> command = new ArrayList<>(workerCommand);
         command.add("--demo.work-dir=" + runDir);
-        command.add("--demo.increments=" + properties.getIncrements());
+        command.add("--demo.increments=" + increments);
         command.add("--demo.worker.number=" + number);
         command.add("--demo.worker.hold-at=" + (number == VICTIM ? holdAt : -1));
         return command;
@@ -198,6 +251,9 @@ final class DemoJob {
             if (now >= deadlineNanos) {
                 return timedOut("while the workers were incrementing");
             }
+            if (frozenAtNanos != 0 && !resumed) {
+                watchFrozenHolder(now);
+            }
             if (now >= nextProgressNanos) {
                 lastPrinted = printProgress(lastPrinted);
                 nextProgressNanos = now + PROGRESS_INTERVAL_NANOS;
@@ -233,9 +289,86 @@ final class DemoJob {
                 recoveries[number] = Long.parseLong(words[2]);
                 progress[number] = doneReported[number];
             }
-            case WorkerProtocol.HOLDING -> killHolder(number, Integer.parseInt(words[1]), Long.parseLong(words[2]));
+            case WorkerProtocol.HOLDING -> {
+                if (freeze) {
+                    freezeHolder(
+                            number, Integer.parseInt(words[1]), Long.parseLong(words[2]), Long.parseLong(words[3]));
+                } else {
+                    killHolder(number, Integer.parseInt(words[1]), Long.parseLong(words[2]));
+                }
+            }
+            case WorkerProtocol.REFUSED -> {
+                refused = new long[] {Long.parseLong(words[1]), Long.parseLong(words[2]), Long.parseLong(words[3])};
+                printf(
+                        "  %5.1f s worker %d's late write of %,d with fencing token %d was REFUSED: the counter was"
+                                + " last written with token %d by the worker that took over; it reads the counter"
+                                + " again under a new hold%n",
+                        elapsed(), number, refused[0], refused[1], refused[2]);
+            }
+            case WorkerProtocol.LOST -> {
+                lostReported = true;
+                printf(
+                        "  %5.1f s worker %d learned that it lost the lock (token %s): %s%n",
+                        elapsed(), number, words[1], line.substring(line.indexOf(' ', line.indexOf(' ') + 1) + 1));
+            }
             default -> printf("  [worker %d] %s%n", number, line);
         }
+    }
+
+    /**
+     * Freezes the worker that holds the lock with {@code SIGSTOP}: it keeps its server session
+     * open but silent, as a long GC pause or a suspended VM would.
+     */
+    private void freezeHolder(int number, int done, long countRead, long token) {
+        WorkerProcess holder = worker(number);
+        victimDone = done;
+        progress[number] = done;
+        printf(
+                "  %5.1f s worker %d (pid %d) holds the lock with fencing token %d: it read %,d and is about to"
+                        + " write %,d; sending SIGSTOP%n",
+                elapsed(), number, holder.pid(), token, countRead, countRead + 1);
+        progressAtFreeze = othersProgress();
+        killedAtMicros = epochMicros();
+        frozenAtNanos = System.nanoTime();
+        holder.signal("STOP");
+    }
+
+    /**
+     * Notices the takeover (another worker made progress after the freeze), and a second later
+     * resumes the frozen worker with {@code SIGCONT} and lets it go on with its write.
+     */
+    private void watchFrozenHolder(long now) {
+        if (takenOverAtNanos == 0 && othersProgress() > progressAtFreeze) {
+            takenOverAtNanos = now;
+            printf(
+                    "  %5.1f s the other workers are incrementing again, %.1f s after the freeze: the server ended"
+                            + " worker %d's silent session and released its lock, and another worker took it with a"
+                            + " greater fencing token%n",
+                    elapsed(), (now - frozenAtNanos) / 1e9, VICTIM);
+        }
+        if (takenOverAtNanos != 0 && now - takenOverAtNanos >= RESUME_AFTER_NANOS) {
+            resumed = true;
+            WorkerProcess holder = worker(VICTIM);
+            printf(
+                    "  %5.1f s sending SIGCONT to worker %d (pid %d): it goes on with its write, late%n",
+                    elapsed(), VICTIM, holder.pid());
+            holder.signal("CONT");
+            holder.send(WorkerProtocol.RESUME);
+        }
+    }
+
+    private int othersProgress() {
+        int sum = 0;
+        for (int number = 1; number <= properties.getWorkers(); number++) {
+            if (number != VICTIM) {
+                sum += progress[number];
+            }
+        }
+        return sum;
+    }
+
+    private double elapsed() {
+        return (System.nanoTime() - goAtNanos) / 1e9;
     }
 
     private void killHolder(int number, int done, long countRead) {
@@ -258,12 +391,20 @@ final class DemoJob {
         if (!isMultiprocess()) {
             return "";
         }
-        int id = manager.namedLock(LockedCounter.LOCK_NAME).id();
-        return manager.locksHeld().stream()
-                .filter(held -> held.id() == id)
-                .findFirst()
-                .map(this::describeHolder)
-                .orElse("");
+        try {
+            // Read the name's binding without binding it: the workers bind and free it as temporary name locks.
+            Integer id = manager.lockNames().get(LockedCounter.LOCK_NAME);
+            if (id == null) {
+                return "";
+            }
+            return manager.locksHeld().stream()
+                    .filter(held -> held.id() == id)
+                    .findFirst()
+                    .map(this::describeHolder)
+                    .orElse("");
+        } catch (LockStorageException ex) {
+            return "   (holder unknown: " + ex.getMessage() + ")"; // With PostgreSQL: the job's session was lost.
+        }
     }
 
     private String describeHolder(HeldLock held) {
@@ -283,19 +424,37 @@ final class DemoJob {
         boolean workersOk = checkWorkers();
         long actual = new CounterFile(runDir.resolve(CounterDemoApplication.COUNTER_FILE)).read();
         int survivors = properties.getWorkers() - 1;
-        long expected = (long) survivors * properties.getIncrements() + Math.max(victimDone, 0);
+        long expected = freeze
+                ? (long) properties.getWorkers() * increments
+                : (long) survivors * increments + Math.max(victimDone, 0);
         boolean exact = actual == expected;
         out.println("result");
-        printf(
-                "  count:      expected %,d (%d workers x %,d, plus %,d written by worker %d before it was killed;"
-                        + " its unfinished increment is not counted), actual %,d: %s%n",
-                expected,
-                survivors,
-                properties.getIncrements(),
-                Math.max(victimDone, 0),
-                VICTIM,
-                actual,
-                exact ? "exact" : "WRONG, " + describeDifference(expected - actual));
+        if (freeze) {
+            printf(
+                    "  count:      expected %,d (%d workers x %,d; the frozen worker's refused write is not counted,"
+                            + " it made that increment again under a new hold), actual %,d: %s%n",
+                    expected,
+                    properties.getWorkers(),
+                    increments,
+                    actual,
+                    exact ? "exact" : "WRONG, " + describeDifference(expected - actual));
+            if (refused.length > 0) {
+                printf(
+                        "  fencing:    worker %d's late write with token %d was refused (last token %d)%n",
+                        VICTIM, refused[1], refused[2]);
+            }
+        } else {
+            printf(
+                    "  count:      expected %,d (%d workers x %,d, plus %,d written by worker %d before it was"
+                            + " killed; its unfinished increment is not counted), actual %,d: %s%n",
+                    expected,
+                    survivors,
+                    increments,
+                    Math.max(victimDone, 0),
+                    VICTIM,
+                    actual,
+                    exact ? "exact" : "WRONG, " + describeDifference(expected - actual));
+        }
         SurvivorSamples samples = SurvivorSamples.combine(readSurvivorSamples(), killedAtMicros);
         if (samples.sortedWaitNanos().length > 0) {
             printMeasurements(expected, samples);
@@ -338,12 +497,13 @@ final class DemoJob {
             out.println("  recovery:   not observed: no other worker took the lock after the kill");
         } else {
             printf(
-                    "  recovery:   worker %d (pid %d) got the lock %s after worker %d (pid %d) was killed holding it%s%n",
+                    "  recovery:   worker %d (pid %d) got the lock %s after worker %d (pid %d) was %s holding it%s%n",
                     samples.recoveredBy(),
                     worker(samples.recoveredBy()).pid(),
                     millis((samples.recoveredAtMicros() - killedAtMicros) * 1000),
                     VICTIM,
                     worker(VICTIM).pid(),
+                    freeze ? "frozen" : "killed",
                     describeRecoveries());
         }
     }
@@ -370,8 +530,17 @@ final class DemoJob {
             printf("worker %d never reported that it holds the lock; its output is above%n", VICTIM);
             ok = false;
         }
+        if (freeze && (refused.length == 0 || !lostReported)) {
+            printf(
+                    "worker %d was frozen but %s; its output is above%n",
+                    VICTIM,
+                    refused.length == 0
+                            ? "its late write was never refused"
+                            : "it never learned that it lost the lock");
+            ok = false;
+        }
         for (int number = 1; number <= properties.getWorkers(); number++) {
-            if (number != VICTIM && (exitCodes[number] != 0 || doneReported[number] != properties.getIncrements())) {
+            if ((number != VICTIM || freeze) && (exitCodes[number] != 0 || doneReported[number] != increments)) {
                 printf(
                         "worker %d (pid %d) failed: exit code %d after %,d increments; its output is above%n",
                         number, worker(number).pid(), exitCodes[number], progress[number]);

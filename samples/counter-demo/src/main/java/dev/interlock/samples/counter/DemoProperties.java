@@ -2,6 +2,7 @@ package dev.interlock.samples.counter;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
@@ -19,8 +20,12 @@ public class DemoProperties {
     /** How many worker processes the job starts; one of them is killed while it holds the lock. */
     private int workers = 4;
 
-    /** How many increments each worker performs (the killed one stops early). */
-    private int increments = 2000;
+    /**
+     * How many increments each worker performs (the killed one stops early). Defaults to 2000, or
+     * to 250 with the postgresql backend, whose every increment takes several round trips and two
+     * commits (the temporary lock name is bound and freed).
+     */
+    private @Nullable Integer increments;
 
     /** How long the job may take before it gives up and reports the workers as stuck. */
     private Duration timeout = Duration.ofSeconds(60);
@@ -74,21 +79,35 @@ public class DemoProperties {
     }
 
     /**
+     * Returns how many increments each worker performs, as configured.
+     *
+     * @return the increments per worker, or {@code null} for the backend's default
+     */
+    public @Nullable Integer getIncrements() {
+        return increments;
+    }
+
+    /**
      * Returns how many increments each worker performs.
      *
-     * @return the increments per worker
+     * @param postgresql whether the backend is postgresql, whose default is smaller
+     * @return the configured count, or the default
      */
-    public int getIncrements() {
-        return increments;
+    int increments(boolean postgresql) {
+        if (increments != null) {
+            return increments;
+        }
+        return postgresql ? 250 : 2000;
     }
 
     /**
      * Sets how many increments each worker performs.
      *
-     * @param increments at least 4, so that the kill happens while the others still work
+     * @param increments at least 4, so that the kill happens while the others still work; {@code
+     *     null} for the backend's default
      */
-    public void setIncrements(int increments) {
-        if (increments < 4) {
+    public void setIncrements(@Nullable Integer increments) {
+        if (increments != null && increments < 4) {
             throw new IllegalArgumentException("demo.increments must be at least 4, but was " + increments);
         }
         this.increments = increments;

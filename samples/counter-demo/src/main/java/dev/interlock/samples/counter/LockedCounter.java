@@ -1,5 +1,8 @@
 package dev.interlock.samples.counter;
 
+import dev.interlock.Manager;
+import dev.interlock.postgresql.PostgresLockManager;
+import dev.interlock.spring.LockTemplate;
 import dev.interlock.spring.WithLock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -20,8 +23,12 @@ public class LockedCounter {
 
     private final CounterFile file;
 
-    LockedCounter(CounterFile file) {
+    /** Whether writes carry the hold's fencing token: with a backend that can lose a lock. */
+    private final boolean fenced;
+
+    LockedCounter(CounterFile file, Manager manager) {
         this.file = file;
+        this.fenced = manager instanceof PostgresLockManager;
     }
 
     /**
@@ -32,6 +39,10 @@ public class LockedCounter {
      * @param whileHolding runs inside the critical section with the value just read, before the
      *     write; if it throws, nothing is written
      * @return what the increment wrote and how long it waited
+     * @throws CounterFile.StaleTokenException if the counter is fenced and a later holder wrote
+     *     (the hold was lost; the call then ends with this exception, the loss attached as
+     *     suppressed)
+     * @throws dev.interlock.LockLostException if the hold was lost while the write went through
      */
     @WithLock(name = LOCK_NAME)
     public Increment increment(long calledAtNanos, LongConsumer whileHolding) {
@@ -39,7 +50,11 @@ public class LockedCounter {
         long acquiredAtMicros = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
         long value = file.read();
         whileHolding.accept(value);
-        file.write(value + 1);
+        if (fenced) {
+            file.writeFenced(value + 1, LockTemplate.currentFencingToken());
+        } else {
+            file.write(value + 1);
+        }
         return new Increment(value + 1, waitNanos, acquiredAtMicros);
     }
 }

@@ -131,6 +131,29 @@ final class WorkerProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends a signal with {@code kill}, such as {@code STOP} (freezes the process: it cannot catch
+     * or delay it) or {@code CONT} (resumes it), and waits for {@code kill} to finish.
+     *
+     * @param signal the signal's name without {@code SIG}
+     */
+    void signal(String signal) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid()))
+                    .redirectErrorStream(true)
+                    .start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + signal + " " + pid() + " failed: "
+                        + new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip());
+            }
+        } catch (IOException ex) {
+            throw new UncheckedIOException("Cannot run kill -" + signal + " for worker " + number, ex);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while sending SIG" + signal + " to worker " + number, ex);
+        }
+    }
+
     /** Kills the worker if it is still running, so that the job never leaves a process behind. */
     @Override
     public void close() {

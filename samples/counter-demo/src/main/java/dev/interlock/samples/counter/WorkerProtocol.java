@@ -10,8 +10,13 @@ import java.nio.file.Path;
  *   <li>worker: {@code READY <pid>} once its application context is up;
  *   <li>job: {@code GO} when every worker is ready, so that all start together;
  *   <li>worker: {@code PROGRESS <increments done>} every {@value #PROGRESS_EVERY} increments;
- *   <li>the worker to kill: {@code HOLDING <increments done> <count read>} from inside the
- *       critical section, then it waits for {@code SIGKILL};
+ *   <li>the worker to kill or freeze: {@code HOLDING <increments done> <count read> <fencing
+ *       token>} from inside the critical section, then it waits for {@code SIGKILL}, or, with the
+ *       PostgreSQL backend, for {@code SIGSTOP}, {@code SIGCONT} and then
+ *   <li>job: {@code RESUME}: the frozen worker goes on with the write it was about to make;
+ *   <li>worker: {@code REFUSED <value> <token> <last token>} when the counter refused a write
+ *       because a later holder wrote with a greater token (the worker then retries the increment),
+ *       and {@code LOST <token> <reason>} when the worker learned that its hold was lost;
  *   <li>worker: {@code DONE <increments done> <recoveries>} after writing its samples file, where
  *       recoveries counts the locks the backend took over from dead holders in that worker (-1
  *       when unknown).
@@ -28,6 +33,12 @@ final class WorkerProtocol {
     static final String PROGRESS = "PROGRESS";
 
     static final String HOLDING = "HOLDING";
+
+    static final String RESUME = "RESUME";
+
+    static final String REFUSED = "REFUSED";
+
+    static final String LOST = "LOST";
 
     static final String DONE = "DONE";
 

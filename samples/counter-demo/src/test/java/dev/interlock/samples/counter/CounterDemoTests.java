@@ -2,8 +2,12 @@ package dev.interlock.samples.counter;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.interlock.postgresql.PostgresLockManager;
 import dev.interlock.shm.SHMLockManager;
 import dev.interlock.testing.ChildJvm;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,6 +15,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,6 +75,57 @@ class CounterDemoTests {
         assertThat(count.group(1)).isEqualTo(count.group(2));
     }
 
+    /**
+     * The freeze scenario, with real {@code SIGSTOP} and {@code SIGCONT}: on the machine's
+     * PostgreSQL ({@code INTERLOCK_TEST_POSTGRES_URL}, else 127.0.0.1:5432 if it answers), or on the
+     * embedded one the demo starts itself when no URL is given. What it cannot show: two hosts, and
+     * a frozen holder whose pause ends before the session timeout (it keeps its lock then).
+     */
+    @Test
+    void jobWithPostgresqlBackendShouldRefuseTheFrozenHoldersLateWriteAndCountExactly() {
+        String url = machinePostgresUrl();
+        String space = "counter-demo-test-" + UUID.randomUUID().toString().substring(0, 8);
+        List<String> args = new ArrayList<>(List.of(
+                "--interlock.backend=postgresql",
+                "--interlock.postgresql.lock-space=" + space,
+                "--interlock.postgresql.connect-timeout=60s",
+                "--demo.workers=3",
+                "--demo.increments=300"));
+        if (url != null) {
+            args.add("--interlock.postgresql.url=" + url);
+        }
+        try {
+            Job job = runJob(args.toArray(String[]::new));
+
+            assertThat(job.exitCode())
+                    .as("exit code; output:%n%s", job.output())
+                    .isEqualTo(DemoJob.EXACT);
+            Matcher count = countLine(job.output());
+            assertThat(count.group(1)).isEqualTo("900");
+            assertThat(count.group(2)).isEqualTo("900");
+            assertThat(count.group(3)).isEqualTo("exact");
+            assertThat(job.output())
+                    .containsPattern("worker 1 \\(pid \\d+\\) holds the lock with fencing token (\\d+): it read"
+                            + " [0-9,]+ and is about to write [0-9,]+; sending SIGSTOP")
+                    .contains("the server ended worker 1's silent session and released its lock")
+                    .containsPattern("sending SIGCONT to worker 1 \\(pid \\d+\\)")
+                    .containsPattern("worker 1's late write of [0-9,]+ with fencing token \\d+ was REFUSED: the"
+                            + " counter was last written with token \\d+")
+                    .containsPattern("worker 1 learned that it lost the lock \\(token \\d+\\): ")
+                    .containsPattern(
+                            "  fencing: +worker 1's late write with token \\d+ was refused \\(last token" + " \\d+\\)")
+                    .containsPattern("  recovery: +worker \\d+ \\(pid \\d+\\) got the lock [0-9.]+ m?s after"
+                            + " worker 1 \\(pid \\d+\\) was frozen holding it");
+            if (url == null) {
+                assertThat(job.output()).contains("starting an embedded PostgreSQL");
+            }
+        } finally {
+            if (url != null) {
+                PostgresLockManager.drop(url, space);
+            }
+        }
+    }
+
     @Test
     void jobWithMemoryBackendShouldSayPlainlyThatItCannotCoordinateProcesses() {
         Job job = runJob("--interlock.backend=memory", "--demo.workers=2", "--demo.increments=300");
@@ -117,6 +173,20 @@ class CounterDemoTests {
         try (ChildJvm job = ChildJvm.start(CounterDemoApplication.class, all.toArray(String[]::new))) {
             int exitCode = job.awaitExit(JOB_LIMIT);
             return new Job(exitCode, job.output());
+        }
+    }
+
+    /** The machine's PostgreSQL, or {@code null} when there is none (the demo then starts its own). */
+    private static @Nullable String machinePostgresUrl() {
+        String fromEnv = System.getenv("INTERLOCK_TEST_POSTGRES_URL");
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            return fromEnv;
+        }
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", 5432), 1000);
+            return "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+        } catch (IOException ex) {
+            return null;
         }
     }
 
