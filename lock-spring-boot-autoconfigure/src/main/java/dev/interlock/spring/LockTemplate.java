@@ -10,6 +10,7 @@ import dev.interlock.ManagerClosedException;
 import dev.interlock.spring.WithLock.OnTimeout;
 import dev.interlock.spring.aop.WithLockListener;
 import dev.interlock.spring.aop.WithLockListener.AcquisitionOutcome;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -29,8 +30,8 @@ import org.springframework.util.function.SingletonSupplier;
 /**
  * The programmatic twin of {@link WithLock @WithLock}: runs code while holding a lock chosen by
  * name or ID, with a timeout and an {@link OnTimeout} behaviour, reporting to the same {@link
- * WithLockListener}s (metrics) and sharing the same per-thread reentrancy, so code that mixes the
- * two in one call stack never locks a lock twice.
+ * WithLockListener}s (metrics), observed the same way and sharing the same per-thread
+ * reentrancy, so code that mixes the two in one call stack never locks a lock twice.
  *
  * <pre>{@code
  * Report report = lockTemplate.name("report-" + day)
@@ -54,6 +55,25 @@ import org.springframework.util.function.SingletonSupplier;
  * its exception is thrown with the loss attached as suppressed; an asynchronous result cannot be
  * changed any more, so its loss is logged.
  *
+ * <p><b>Observations.</b> With an {@link ObservationRegistry} that has handlers (the application
+ * context's, for the auto-configured bean), every call, {@code @WithLock} ones included, is a
+ * Micrometer observation named {@code interlock.lock.call}, from the start of the wait to the end
+ * of the protected code (or the completion of its {@link CompletionStage}), with these
+ * low-cardinality keys:
+ *
+ * <ul>
+ *   <li>{@code lock}: the request's {@linkplain Request#tag(String) tag}, never the evaluated name
+ *       (for {@code @WithLock}, the annotation's expression as written);
+ *   <li>{@code class} and {@code method}: for a template call {@code dev.interlock.spring.LockTemplate}
+ *       and the request method called ({@code call}, {@code callOptional} or {@code run}); for a
+ *       {@code @WithLock} call the target class and the annotated method;
+ *   <li>{@code outcome}: {@code success} (the code returned, also when the thread already held the
+ *       lock and the call ran without locking again), {@code error}, {@code skipped}, {@code
+ *       timeout} or {@code failed} (taking the lock failed).
+ * </ul>
+ *
+ * <p>A template built with {@link #LockTemplate(Manager)} is not observed.
+ *
  * @author Interlock team
  * @since 0.2.0
  */
@@ -76,14 +96,17 @@ public final class LockTemplate {
 
     private final Supplier<@Nullable LostLockTracker> lostLocks;
 
+    private final Supplier<ObservationRegistry> observations;
+
     /**
-     * Creates a template over {@code manager} without listeners. A hold found no longer valid when
-     * the protected code returns still ends the call with a {@link LockLostException}.
+     * Creates a template over {@code manager} without listeners and without observations. A hold
+     * found no longer valid when the protected code returns still ends the call with a {@link
+     * LockLostException}.
      *
      * @param manager the manager whose locks are taken
      */
     public LockTemplate(Manager manager) {
-        this(() -> manager, List::of, () -> null);
+        this(() -> manager, List::of, () -> null, () -> ObservationRegistry.NOOP);
     }
 
     /**
@@ -94,14 +117,18 @@ public final class LockTemplate {
      * @param lostLocks supplies the tracker that the manager reports lost holds to, or {@code null}
      *     when it reports to none (then only a handle found invalid counts as lost, and no event is
      *     published)
+     * @param observations supplies the registry that every call is observed in, {@link
+     *     ObservationRegistry#NOOP} for none; called once, on the first call
      */
     public LockTemplate(
             Supplier<Manager> manager,
             Supplier<List<WithLockListener>> listeners,
-            Supplier<@Nullable LostLockTracker> lostLocks) {
+            Supplier<@Nullable LostLockTracker> lostLocks,
+            Supplier<ObservationRegistry> observations) {
         this.manager = SingletonSupplier.of(manager);
         this.listeners = SingletonSupplier.of(listeners);
         this.lostLocks = lostLocks;
+        this.observations = SingletonSupplier.of(observations);
     }
 
     /**
@@ -231,9 +258,10 @@ public final class LockTemplate {
         }
 
         /**
-         * Sets the value that identifies this call site in metrics and observations. It must come
-         * from a small set (a constant per call site, never a user's or an object's name); the
-         * default is {@code name:<name>} or {@code id:<id>}, which is fine for constant names only.
+         * Sets the value that identifies this call site in metrics and observations (their {@code
+         * lock} tag and key). It must come from a small set (a constant per call site, never a
+         * user's or an object's name); the default is {@code name:<name>} or {@code id:<id>},
+         * which is fine for constant names only.
          *
          * @param tag the metric tag value
          * @return a copy with the tag
@@ -255,7 +283,7 @@ public final class LockTemplate {
          * @throws LockWaitInterruptedException if interrupted while waiting
          */
         public <T extends @Nullable Object, E extends Throwable> @Nullable T call(LockCallback<T, E> action) throws E {
-            return execute(this, describe(), action, () -> null);
+            return execute(this, describe(), LockTemplate.class, "call", action, () -> null);
         }
 
         /**
@@ -271,6 +299,8 @@ public final class LockTemplate {
             Boolean ran = execute(
                     this,
                     describe(),
+                    LockTemplate.class,
+                    "run",
                     () -> {
                         action.run();
                         return Boolean.TRUE;
@@ -289,7 +319,8 @@ public final class LockTemplate {
          * @throws E what the action threw
          */
         public <T, E extends Throwable> Optional<T> callOptional(LockCallback<@Nullable T, E> action) throws E {
-            return Optional.ofNullable(call(action));
+            return Optional.ofNullable(
+                    execute(this, describe(), LockTemplate.class, "callOptional", action, () -> null));
         }
 
         private String describe() {
@@ -325,14 +356,17 @@ public final class LockTemplate {
     }
 
     /**
-     * Runs {@code action} under the lock of {@code request}: the engine behind {@link Request} and
-     * {@code @WithLock}. Public so that the {@code @WithLock} interceptor shares it; application
-     * code uses {@link #name(String)} and {@link #id(int)}.
+     * Runs {@code action} under the lock of {@code request}, as an observation when the template
+     * has a registry: the engine behind {@link Request} and {@code @WithLock}. Public so that the
+     * {@code @WithLock} interceptor shares it, passing its method as the observation's {@code
+     * class} and {@code method}; application code uses {@link #name(String)} and {@link #id(int)}.
      *
      * @param <T> the result type
      * @param <E> the checked exception the action may throw
      * @param request the lock, timeout and behaviour
      * @param description describes the lock in messages
+     * @param type the observation's {@code class} key: the class whose code runs
+     * @param method the observation's {@code method} key: the method whose code runs
      * @param action the protected code
      * @param skipped the result of a skipped call
      * @return the action's result, or {@code skipped}'s value
@@ -341,6 +375,29 @@ public final class LockTemplate {
      *     end; its result is dropped)
      */
     public <T extends @Nullable Object, E extends Throwable> T execute(
+            Request request,
+            String description,
+            Class<?> type,
+            String method,
+            LockCallback<T, E> action,
+            Supplier<T> skipped)
+            throws E {
+        ObservationRegistry registry = observations.get();
+        if (registry.isNoop()) {
+            return locked(request, description, action, skipped);
+        }
+        return LockCallObservation.observe(
+                registry,
+                request.tag,
+                type,
+                method,
+                action,
+                skipped,
+                (observed, observedSkipped) -> locked(request, description, observed, observedSkipped));
+    }
+
+    /** Runs {@code action} under the lock of {@code request}, unless the thread holds it already. */
+    private <T extends @Nullable Object, E extends Throwable> T locked(
             Request request, String description, LockCallback<T, E> action, Supplier<T> skipped) throws E {
         Manager manager = this.manager.get();
         HeldKey key = new HeldKey(manager, request.name, request.id);

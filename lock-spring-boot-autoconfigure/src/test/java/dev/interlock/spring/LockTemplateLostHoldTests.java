@@ -7,6 +7,7 @@ import dev.interlock.LockLostException;
 import dev.interlock.LostLock;
 import dev.interlock.memory.InMemoryManager;
 import dev.interlock.spring.aop.WithLockListener;
+import io.micrometer.observation.ObservationRegistry;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,8 @@ class LockTemplateLostHoldTests {
         RecordingListener listener = new RecordingListener();
         List<Object> events = new CopyOnWriteArrayList<>();
         LostLockTracker tracker = new LostLockTracker(events::add);
-        LockTemplate template = new LockTemplate(() -> manager, () -> List.of(listener), () -> tracker);
+        LockTemplate template =
+                new LockTemplate(() -> manager, () -> List.of(listener), () -> tracker, () -> ObservationRegistry.NOOP);
 
         assertThatExceptionOfType(LockLostException.class)
                 .isThrownBy(() -> template.name("report").tag("report").call(() -> {
@@ -65,7 +67,8 @@ class LockTemplateLostHoldTests {
     void holdValidWhenTheCodeReturnsShouldReturnTheResult() {
         try (InMemoryManager manager = InMemoryManager.create(4)) {
             RecordingListener listener = new RecordingListener();
-            LockTemplate template = new LockTemplate(() -> manager, () -> List.of(listener), () -> null);
+            LockTemplate template = new LockTemplate(
+                    () -> manager, () -> List.of(listener), () -> null, () -> ObservationRegistry.NOOP);
 
             assertThat(template.name("report").call(() -> "written")).isEqualTo("written");
             assertThat(listener.lost).isEmpty();

@@ -23,7 +23,10 @@ import org.springframework.core.MethodClassKey;
  * also keeps the per-thread reentrancy: Interlock locks are deliberately not reentrant, so nested
  * calls for a lock the thread holds through {@code @WithLock} or a {@code LockTemplate} run
  * without locking again. A hold lost while the method ran ends the call with a {@link
- * dev.interlock.LockLostException} once the method returned (see {@link LockTemplate}).
+ * dev.interlock.LockLostException} once the method returned (see {@link LockTemplate}). The
+ * template also makes each call an observation, keyed by the annotation's expression text (the
+ * request's tag), the target class and the method, when the application has an {@link
+ * ObservationRegistry} bean.
  *
  * @author Interlock team
  */
@@ -35,13 +38,11 @@ final class WithLockInterceptor implements MethodInterceptor {
 
     private volatile @Nullable BeanFactory beanFactory;
 
-    private volatile @Nullable ObservationRegistry observations;
-
     WithLockInterceptor(
             Supplier<Manager> manager,
             Supplier<List<WithLockListener>> listeners,
             Supplier<@Nullable LostLockTracker> lostLocks) {
-        this.template = new LockTemplate(manager, listeners, lostLocks);
+        this.template = new LockTemplate(manager, listeners, lostLocks, this::observationRegistry);
     }
 
     void setBeanFactory(BeanFactory beanFactory) {
@@ -57,42 +58,23 @@ final class WithLockInterceptor implements MethodInterceptor {
                 new MethodClassKey(method, targetClass),
                 key -> WithLockAttribute.parse(method, targetClass, beanFactory));
         ResolvedLock lock = attribute.resolve(template, target, invocation.getArguments());
-        return observed(lock, attribute, targetClass, invocation);
+        return template.execute(
+                lock.request(),
+                lock.description(),
+                targetClass,
+                method.getName(),
+                invocation::proceed,
+                attribute::skippedResult);
     }
 
     /**
-     * Runs the call under its lock, as an observation ({@link WithLockObservation}) when the
-     * application has an {@link ObservationRegistry} bean.
+     * Looks the registry up, once, on the first call (the template caches it): the advisor exists
+     * before most beans do.
      */
-    private @Nullable Object observed(
-            ResolvedLock lock, WithLockAttribute attribute, Class<?> targetClass, MethodInvocation invocation)
-            throws Throwable {
-        WithLockObservation.LockedCall call =
-                (action, skipped) -> template.execute(lock.request(), lock.description(), action, skipped);
-        ObservationRegistry registry = observationRegistry();
-        if (registry.isNoop()) {
-            return call.execute(invocation::proceed, attribute::skippedResult);
-        }
-        return WithLockObservation.observe(
-                registry,
-                attribute.expressionText(),
-                targetClass,
-                invocation.getMethod(),
-                invocation::proceed,
-                attribute::skippedResult,
-                call);
-    }
-
-    /** Looks the registry up on first use: the advisor exists before most beans do. */
     private ObservationRegistry observationRegistry() {
-        ObservationRegistry registry = observations;
-        if (registry == null) {
-            BeanFactory factory = beanFactory;
-            registry = (factory != null)
-                    ? factory.getBeanProvider(ObservationRegistry.class).getIfUnique(() -> ObservationRegistry.NOOP)
-                    : ObservationRegistry.NOOP;
-            observations = registry;
-        }
-        return registry;
+        BeanFactory factory = beanFactory;
+        return (factory != null)
+                ? factory.getBeanProvider(ObservationRegistry.class).getIfUnique(() -> ObservationRegistry.NOOP)
+                : ObservationRegistry.NOOP;
     }
 }

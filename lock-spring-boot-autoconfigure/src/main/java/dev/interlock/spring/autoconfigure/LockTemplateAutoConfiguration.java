@@ -4,6 +4,7 @@ import dev.interlock.Manager;
 import dev.interlock.spring.LockTemplate;
 import dev.interlock.spring.LostLockTracker;
 import dev.interlock.spring.aop.WithLockListener;
+import io.micrometer.observation.ObservationRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
@@ -25,11 +26,13 @@ import org.springframework.context.annotation.Bean;
 public final class LockTemplateAutoConfiguration {
 
     /**
-     * The template, reporting to the same listeners (metrics) as {@code @WithLock}.
+     * The template, reporting to the same listeners (metrics) as {@code @WithLock} and observing
+     * its calls in the application's {@link ObservationRegistry}, if it has one.
      *
      * @param manager the manager
      * @param listeners the listeners
      * @param lostLocks the tracker the manager reports lost holds to
+     * @param observations the registry calls are observed in; without one they are not observed
      * @return the template
      */
     @Bean
@@ -37,8 +40,12 @@ public final class LockTemplateAutoConfiguration {
     LockTemplate lockTemplate(
             ObjectProvider<Manager> manager,
             ObjectProvider<WithLockListener> listeners,
-            ObjectProvider<LostLockTracker> lostLocks) {
+            ObjectProvider<LostLockTracker> lostLocks,
+            ObjectProvider<ObservationRegistry> observations) {
         return new LockTemplate(
-                manager::getObject, () -> listeners.orderedStream().toList(), lostLocks::getIfUnique);
+                manager::getObject,
+                () -> listeners.orderedStream().toList(),
+                lostLocks::getIfUnique,
+                () -> observations.getIfUnique(() -> ObservationRegistry.NOOP));
     }
 }
