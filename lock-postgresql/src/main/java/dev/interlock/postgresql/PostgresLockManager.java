@@ -370,52 +370,78 @@ public final class PostgresLockManager extends AbstractManager {
 
     private static void ensureSchema(Connection connection, Options options, String url) throws SQLException {
         String schema = options.schema();
+        String where = url + " schema " + schema;
+        boolean upgraded = false;
         for (int attempt = 0; ; attempt++) {
+            int version;
             try (Statement st = connection.createStatement();
                     ResultSet rs = st.executeQuery(Sql.forSchema(Sql.READ_SCHEMA_VERSION, schema))) {
                 rs.next();
-                int version = rs.getInt(1);
-                if (version != Sql.SCHEMA_VERSION) {
-                    throw new LockStorageException(
-                            url + " schema " + schema,
-                            "The Interlock schema " + schema + " at " + url + " has version " + version
-                                    + ", but this Interlock reads and writes version " + Sql.SCHEMA_VERSION
-                                    + "; use an Interlock release of that version, or give this one another schema"
-                                    + " (PostgresLockManager.Options.withSchema)");
-                }
-                return;
+                version = rs.getInt(1);
             } catch (SQLException ex) {
                 if (!isMissingSchema(ex)) {
                     throw ex;
                 }
                 if (attempt > 0) {
                     throw new LockStorageException(
-                            url + " schema " + schema,
+                            where,
                             "The schema " + schema + " exists at " + url + " but holds no Interlock tables (no "
                                     + schema + ".schema_version), so Interlock did not create them: it belongs to"
                                     + " something else; give Interlock another schema"
                                     + " (PostgresLockManager.Options.withSchema), or drop this one if it is unused",
                             ex);
                 }
+                if (!options.schemaCreation()) {
+                    throw new LockStorageException(
+                            where,
+                            "The Interlock schema " + schema + " does not exist at " + url
+                                    + ", and schema creation is switched off (Options.withSchemaCreation(false)); run "
+                                    + Sql.SCHEMA_RESOURCE + " from the lock-postgresql jar as a user allowed to"
+                                    + " create schemas, or switch creation on");
+                }
+                runScript(connection, Sql.SCHEMA_RESOURCE, schema, url);
+                continue;
+            }
+            if (version == Sql.SCHEMA_VERSION) {
+                return;
+            }
+            if (version != Sql.UPGRADABLE_SCHEMA_VERSION || upgraded) {
+                throw new LockStorageException(
+                        where,
+                        "The Interlock schema " + schema + " at " + url + " has version " + version
+                                + ", but this Interlock reads and writes version " + Sql.SCHEMA_VERSION
+                                + " (and upgrades version " + Sql.UPGRADABLE_SCHEMA_VERSION + " in place); use an"
+                                + " Interlock release of that version, or give this one another schema"
+                                + " (PostgresLockManager.Options.withSchema)");
             }
             if (!options.schemaCreation()) {
                 throw new LockStorageException(
-                        url + " schema " + schema,
-                        "The Interlock schema " + schema + " does not exist at " + url
-                                + ", and schema creation is switched off (Options.withSchemaCreation(false)); run "
-                                + Sql.SCHEMA_RESOURCE + " from the lock-postgresql jar as a user allowed to"
-                                + " create schemas, or switch creation on");
+                        where,
+                        "The Interlock schema " + schema + " at " + url + " has version " + version
+                                + ", but this Interlock needs version " + Sql.SCHEMA_VERSION + ", and schema"
+                                + " creation is switched off (Options.withSchemaCreation(false)); run "
+                                + Sql.UPGRADE_RESOURCE + " from the lock-postgresql jar (psql -v ON_ERROR_STOP=1"
+                                + " --single-transaction -f schema-postgresql-upgrade-1-to-2.sql) as the schema's"
+                                + " owner, or switch creation on to let Interlock upgrade it");
             }
-            createSchema(connection, schema, url);
+            runScript(connection, Sql.UPGRADE_RESOURCE, schema, url);
+            upgraded = true;
         }
     }
 
-    private static void createSchema(Connection connection, String schema, String url) throws SQLException {
+    /** Runs a DDL script in one transaction; one that another process ran at the same moment is fine. */
+    private static void runScript(Connection connection, String resource, String schema, String url)
+            throws SQLException {
         connection.setAutoCommit(false);
         try (Statement st = connection.createStatement()) {
-            st.execute(Sql.schemaScript(schema));
+            st.execute(Sql.script(resource, schema));
             connection.commit();
-            logger.info("Created the Interlock schema {} (version {}) at {}", schema, Sql.SCHEMA_VERSION, url);
+            logger.info(
+                    "Ran {} on the Interlock schema {} (now version {}) at {}",
+                    resource,
+                    schema,
+                    Sql.SCHEMA_VERSION,
+                    url);
         } catch (SQLException ex) {
             connection.rollback();
             String state = ex.getSQLState();

@@ -17,13 +17,22 @@ import java.util.regex.Pattern;
 final class Sql {
 
     /** The schema version this code reads and writes (the row in {@code schema_version}). */
-    static final int SCHEMA_VERSION = 1;
+    static final int SCHEMA_VERSION = 2;
 
     /** The per-lock-space protocol version (column {@code lock_space.layout_version}). */
     static final int LAYOUT_VERSION = 1;
 
     /** The classpath resource with the DDL, which a DBA may run instead. */
     static final String SCHEMA_RESOURCE = "dev/interlock/postgresql/schema-postgresql.sql";
+
+    /** The schema version that {@link #UPGRADE_RESOURCE} upgrades in place. */
+    static final int UPGRADABLE_SCHEMA_VERSION = 1;
+
+    /**
+     * The classpath resource that upgrades a schema of version {@link #UPGRADABLE_SCHEMA_VERSION}
+     * to {@link #SCHEMA_VERSION} in place, which a DBA may run instead.
+     */
+    static final String UPGRADE_RESOURCE = "dev/interlock/postgresql/schema-postgresql-upgrade-1-to-2.sql";
 
     private static final Pattern SCHEMA_NAME = Pattern.compile("\\binterlock\\b(?=\\.|;|$)", Pattern.MULTILINE);
 
@@ -164,20 +173,22 @@ final class Sql {
     }
 
     /**
-     * Returns the DDL script of schema version {@link #SCHEMA_VERSION} for {@code schema}.
+     * Returns a DDL script of the classpath, {@link #SCHEMA_RESOURCE} or {@link #UPGRADE_RESOURCE},
+     * for {@code schema}.
      *
-     * @param schema the schema to create
+     * @param resource the script's classpath resource
+     * @param schema the schema to create or upgrade
      * @return the script, to be run as one multi-statement string inside one transaction
      */
-    static String schemaScript(String schema) {
-        try (InputStream in = Sql.class.getClassLoader().getResourceAsStream(SCHEMA_RESOURCE)) {
+    static String script(String resource, String schema) {
+        try (InputStream in = Sql.class.getClassLoader().getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException("The resource " + SCHEMA_RESOURCE
+                throw new IllegalStateException("The resource " + resource
                         + " is missing from the classpath: the lock-postgresql jar is incomplete; rebuild it");
             }
             return forSchema(new String(in.readAllBytes(), StandardCharsets.UTF_8), schema);
         } catch (IOException ex) {
-            throw new UncheckedIOException("Cannot read " + SCHEMA_RESOURCE, ex);
+            throw new UncheckedIOException("Cannot read " + resource, ex);
         }
     }
 }
