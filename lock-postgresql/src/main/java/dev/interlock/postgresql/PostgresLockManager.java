@@ -736,22 +736,43 @@ public final class PostgresLockManager extends AbstractManager {
         }
     }
 
-    /** Runs {@code work} on the holder session; a failure that ends the session marks it lost. */
-    private <T> T onSession(String what, HolderSession.Work<T> work) {
-        HolderSession current = currentSession();
-        try {
-            return current.call(work);
-        } catch (SQLException ex) {
-            if (Connections.endsSession(ex, current.connection)) {
-                sessionLost(current, describe(ex));
+    /**
+     * Runs {@code work} on the holder session; a failure that ends the session marks it lost. A
+     * session that ended while idle (terminated, the server restarted) is noticed only by the next
+     * statement, so work that is {@code repeatable} (its effect is the same when a lost round trip
+     * committed unseen) runs once more, on a new session; holds of the lost session stay lost.
+     */
+    private <T> T onSession(String what, boolean repeatable, HolderSession.Work<T> work) {
+        for (boolean first = true; ; first = false) {
+            HolderSession current = currentSession();
+            try {
+                return current.call(work);
+            } catch (SQLException ex) {
+                boolean ended = Connections.endsSession(ex, current.connection);
+                if (ended) {
+                    sessionLost(current, describe(ex));
+                }
+                if (isClosed()) {
+                    throw new ManagerClosedException(toString());
+                }
+                if (ended && repeatable && first) {
+                    continue;
+                }
+                if ("23503".equals(ex.getSQLState())) {
+                    throw droppedFailure(what);
+                }
+                String where = connections.redactedUrl() + " lock space '" + lockSpace + "'";
+                if (ended && !repeatable) {
+                    throw new LockStorageException(
+                            where,
+                            what + ": " + describe(ex) + ", so whether the server applied the change before"
+                                    + " that is unknown; the next call runs on a new session: call again if need be"
+                                    + " (LockAlreadyAllocatedException or LockNotAllocatedException then may mean"
+                                    + " that this call's change was applied)",
+                            ex);
+                }
+                throw storageFailure(where, what, schema, ex);
             }
-            if (isClosed()) {
-                throw new ManagerClosedException(toString());
-            }
-            if ("23503".equals(ex.getSQLState())) {
-                throw droppedFailure(what);
-            }
-            throw storageFailure(connections.redactedUrl() + " lock space '" + lockSpace + "'", what, schema, ex);
         }
     }
 
@@ -978,8 +999,10 @@ public final class PostgresLockManager extends AbstractManager {
         return new PostgresLock(this, id, Optional.empty());
     }
 
-    private int allocateOnServer(Integer id, @Nullable String name, String what) {
-        int result = onSession(what, c -> {
+    private int allocateOnServer(@Nullable Integer id, @Nullable String name, String what) {
+        // A name binds once, and a lowest-free allocation lost unseen leaks its ID whether or not it
+        // is repeated; a given ID would be reported as allocated by the repetition.
+        int result = onSession(what, id == null, c -> {
             try (PreparedStatement ps = c.prepareStatement(Sql.forSchema(Sql.ALLOCATE, schema))) {
                 ps.setInt(1, spaceKey);
                 ps.setInt(2, numLocks().getAsInt());
@@ -1026,7 +1049,7 @@ public final class PostgresLockManager extends AbstractManager {
 
     @Override
     protected void deallocate(int id) {
-        int deleted = onSession("Cannot free lock " + id, c -> {
+        int deleted = onSession("Cannot free lock " + id, false, c -> {
             try (PreparedStatement ps = c.prepareStatement(Sql.forSchema(Sql.FREE, schema))) {
                 ps.setInt(1, spaceKey);
                 ps.setInt(2, id);
@@ -1040,7 +1063,7 @@ public final class PostgresLockManager extends AbstractManager {
 
     @Override
     protected void deallocateAll() {
-        onSession("Cannot free all locks", c -> {
+        onSession("Cannot free all locks", true, c -> {
             try (PreparedStatement ps = c.prepareStatement(Sql.forSchema(Sql.FREE_ALL, schema))) {
                 ps.setInt(1, spaceKey);
                 return ps.executeUpdate();
@@ -1055,7 +1078,7 @@ public final class PostgresLockManager extends AbstractManager {
 
     @Override
     protected int countAllocated() {
-        return onSession("Cannot count the allocated locks", c -> {
+        return onSession("Cannot count the allocated locks", true, c -> {
             try (PreparedStatement ps = c.prepareStatement(Sql.forSchema(Sql.COUNT_ALLOCATED, schema))) {
                 ps.setInt(1, spaceKey);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -1068,8 +1091,7 @@ public final class PostgresLockManager extends AbstractManager {
 
     @Override
     protected List<HeldLock> readHeld() {
-        HolderSession current = currentSession();
-        List<HeldLock> result = onSession("Cannot read the held locks", c -> {
+        List<HeldLock> result = onSession("Cannot read the held locks", true, c -> {
             List<HeldLock> held = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(Sql.forSchema(Sql.READ_HELD, schema))) {
                 ps.setInt(1, spaceKey);
@@ -1078,7 +1100,6 @@ public final class PostgresLockManager extends AbstractManager {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         int id = (int) rs.getLong(1);
-                        int backendPid = rs.getInt(2);
                         String[] identity = Connections.parseApplicationName(rs.getString(3));
                         String clientAddress = rs.getString(4);
                         Optional<String> name = Optional.ofNullable(rs.getString(5));
@@ -1086,7 +1107,7 @@ public final class PostgresLockManager extends AbstractManager {
                                 identity == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(identity[0]));
                         Optional<String> host =
                                 identity != null ? Optional.of(identity[1]) : Optional.ofNullable(clientAddress);
-                        Hold mine = backendPid == current.backendPid ? holds.get(id) : null;
+                        Hold mine = rs.getBoolean(2) ? holds.get(id) : null;
                         held.add(new HeldLock(
                                 id,
                                 name,
@@ -1104,7 +1125,7 @@ public final class PostgresLockManager extends AbstractManager {
 
     @Override
     protected SortedMap<String, Integer> readNames() {
-        return onSession("Cannot read the lock names", c -> {
+        return onSession("Cannot read the lock names", true, c -> {
             TreeMap<String, Integer> names = new TreeMap<>();
             try (PreparedStatement ps = c.prepareStatement(Sql.forSchema(Sql.READ_NAMES, schema))) {
                 ps.setInt(1, spaceKey);
@@ -1120,7 +1141,7 @@ public final class PostgresLockManager extends AbstractManager {
 
     @Override
     protected Locker bindName(String name) {
-        Integer found = onSession("Cannot look up lock name '" + name + "'", c -> {
+        Integer found = onSession("Cannot look up lock name '" + name + "'", true, c -> {
             try (PreparedStatement ps = c.prepareStatement(Sql.forSchema(Sql.FIND_NAME, schema))) {
                 ps.setInt(1, spaceKey);
                 ps.setString(2, name);

@@ -134,12 +134,14 @@ final class Sql {
             "SELECT name, lock_id FROM interlock.allocation WHERE space_key = ? AND name IS NOT NULL";
 
     /**
-     * Lists the held locks of a lock space from the server's lock table, with the holder's
-     * session (its application_name carries the holder's host and pid) and the bound name. Reads
-     * {@code pg_locks}, which takes no lock that a lock or unlock waits for.
+     * Lists the held locks of a lock space from the server's lock table, with whether the session
+     * running the query holds it (so that a query repeated on a new holder session still tells its
+     * own holds), the holder's session (its application_name carries the holder's host and pid)
+     * and the bound name. Reads {@code pg_locks}, which takes no lock that a lock or unlock waits
+     * for.
      */
-    static final String READ_HELD = "SELECT l.objid::bigint AS lock_id, l.pid, a.application_name,"
-            + " host(a.client_addr), n.name"
+    static final String READ_HELD = "SELECT l.objid::bigint AS lock_id, l.pid = pg_backend_pid(),"
+            + " a.application_name, host(a.client_addr), n.name"
             + " FROM pg_locks l"
             + " LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
             + " LEFT JOIN interlock.allocation n ON n.space_key = ? AND n.lock_id = l.objid::bigint"
@@ -148,7 +150,7 @@ final class Sql {
             + " AND l.mode = 'ExclusiveLock' AND l.granted AND l.objid::bigint < ?"
             + " ORDER BY 1";
 
-    /** The holder session's server process ID, to tell its own rows in {@code pg_locks}. */
+    /** The holder session's server process ID, for messages and the session state listener. */
     static final String BACKEND_PID = "SELECT pg_backend_pid(), current_setting('server_version_num')::int";
 
     private Sql() {}
