@@ -1272,9 +1272,10 @@ public final class PostgresLockManager extends AbstractManager {
         }
 
         /**
-         * Returns a copy that creates the schema when it is missing ({@code true}, the default) or
-         * never touches it ({@code false}): then a DBA runs {@value Sql#SCHEMA_RESOURCE} and a
-         * missing schema is an error. Creating a lock space is a row, never DDL.
+         * Returns a copy that creates the schema when it is missing and upgrades one of an older
+         * version in place ({@code true}, the default), or never touches it ({@code false}): then a
+         * DBA runs {@value Sql#SCHEMA_RESOURCE} (or, for version 1, {@value Sql#UPGRADE_RESOURCE}),
+         * and a missing or older schema is an error. Creating a lock space is a row, never DDL.
          *
          * @param create whether to create a missing schema
          * @return the copy
@@ -1433,7 +1434,7 @@ public final class PostgresLockManager extends AbstractManager {
         }
 
         /**
-         * Returns whether a missing schema is created.
+         * Returns whether a missing schema is created and an older one upgraded.
          *
          * @return {@code true} by default
          */
