@@ -424,7 +424,21 @@ public final class PostgresLockManager extends AbstractManager {
                                 + " --single-transaction -f schema-postgresql-upgrade-1-to-2.sql) as the schema's"
                                 + " owner, or switch creation on to let Interlock upgrade it");
             }
-            runScript(connection, Sql.UPGRADE_RESOURCE, schema, url);
+            try {
+                runScript(connection, Sql.UPGRADE_RESOURCE, schema, url);
+            } catch (SQLException ex) {
+                if (!"42501".equals(ex.getSQLState())) {
+                    throw ex;
+                }
+                throw new LockStorageAccessException(
+                        where,
+                        "Cannot upgrade the Interlock schema " + schema + " at " + url + " from version " + version
+                                + " to " + Sql.SCHEMA_VERSION + ": the server denied a privilege (SQLSTATE 42501: "
+                                + ex.getMessage() + "); run " + Sql.UPGRADE_RESOURCE + " from the lock-postgresql"
+                                + " jar as the schema's owner (psql -v ON_ERROR_STOP=1 --single-transaction -f"
+                                + " schema-postgresql-upgrade-1-to-2.sql), or open the first manager as that owner",
+                        ex);
+            }
             upgraded = true;
         }
     }

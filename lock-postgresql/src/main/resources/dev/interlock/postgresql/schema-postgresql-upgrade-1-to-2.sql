@@ -19,7 +19,8 @@ LOCK TABLE interlock.schema_version IN EXCLUSIVE MODE;
 DO $$
 BEGIN
     IF (SELECT max(version) FROM interlock.schema_version) NOT IN (1, 2) THEN
-        RAISE EXCEPTION 'The Interlock schema has version %, not 1: this script upgrades version 1 to 2 only',
+        RAISE EXCEPTION 'The Interlock schema has version %, but this script upgrades version 1 to 2 only;'
+            ' use the scripts of the Interlock release that reads that version',
             (SELECT max(version) FROM interlock.schema_version);
     END IF;
 END

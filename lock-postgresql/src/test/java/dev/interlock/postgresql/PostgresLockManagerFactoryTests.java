@@ -239,6 +239,29 @@ class PostgresLockManagerFactoryTests {
     }
 
     @Test
+    void schemaOfVersion1OwnedByAnotherRoleShouldBeLeftAloneNamingTheUpgradeScript() throws Exception {
+        String role = "interlock_nup_" + UUID.randomUUID().toString().substring(0, 8);
+        roles.add(role);
+        String schema = schema();
+        createVersion1Schema(schema);
+        String q = Sql.quoteIdentifier(schema);
+        TestServers.execute(
+                url,
+                "CREATE ROLE " + role + " LOGIN",
+                "GRANT USAGE ON SCHEMA " + q + " TO " + role,
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + q + " TO " + role,
+                "GRANT USAGE, UPDATE ON ALL SEQUENCES IN SCHEMA " + q + " TO " + role);
+        PostgresLockManager.Options options =
+                TestServers.options().withCredentials(role, null).withSchema(schema);
+        assertThatExceptionOfType(LockStorageAccessException.class)
+                .isThrownBy(() -> PostgresLockManager.openOrCreate(url, space(), 8, options))
+                .withMessageContaining("from version 1 to 2")
+                .withMessageContaining("SQLSTATE 42501")
+                .withMessageContaining(Sql.UPGRADE_RESOURCE);
+        assertThat(schemaVersion(schema)).as("nothing half-upgraded").isEqualTo(1);
+    }
+
+    @Test
     void upgradeScriptShouldInstallTheFunctionOfTheSchemaScript() {
         String marker = "CREATE OR REPLACE FUNCTION";
         String created = Sql.script(Sql.SCHEMA_RESOURCE, "interlock");
