@@ -370,52 +370,92 @@ public final class PostgresLockManager extends AbstractManager {
 
     private static void ensureSchema(Connection connection, Options options, String url) throws SQLException {
         String schema = options.schema();
+        String where = url + " schema " + schema;
+        boolean upgraded = false;
         for (int attempt = 0; ; attempt++) {
+            int version;
             try (Statement st = connection.createStatement();
                     ResultSet rs = st.executeQuery(Sql.forSchema(Sql.READ_SCHEMA_VERSION, schema))) {
                 rs.next();
-                int version = rs.getInt(1);
-                if (version != Sql.SCHEMA_VERSION) {
-                    throw new LockStorageException(
-                            url + " schema " + schema,
-                            "The Interlock schema " + schema + " at " + url + " has version " + version
-                                    + ", but this Interlock reads and writes version " + Sql.SCHEMA_VERSION
-                                    + "; use an Interlock release of that version, or give this one another schema"
-                                    + " (PostgresLockManager.Options.withSchema)");
-                }
-                return;
+                version = rs.getInt(1);
             } catch (SQLException ex) {
                 if (!isMissingSchema(ex)) {
                     throw ex;
                 }
                 if (attempt > 0) {
                     throw new LockStorageException(
-                            url + " schema " + schema,
+                            where,
                             "The schema " + schema + " exists at " + url + " but holds no Interlock tables (no "
                                     + schema + ".schema_version), so Interlock did not create them: it belongs to"
                                     + " something else; give Interlock another schema"
                                     + " (PostgresLockManager.Options.withSchema), or drop this one if it is unused",
                             ex);
                 }
+                if (!options.schemaCreation()) {
+                    throw new LockStorageException(
+                            where,
+                            "The Interlock schema " + schema + " does not exist at " + url
+                                    + ", and schema creation is switched off (Options.withSchemaCreation(false)); run "
+                                    + Sql.SCHEMA_RESOURCE + " from the lock-postgresql jar as a user allowed to"
+                                    + " create schemas, or switch creation on");
+                }
+                runScript(connection, Sql.SCHEMA_RESOURCE, schema, url);
+                continue;
+            }
+            if (version == Sql.SCHEMA_VERSION) {
+                return;
+            }
+            if (version != Sql.UPGRADABLE_SCHEMA_VERSION || upgraded) {
+                throw new LockStorageException(
+                        where,
+                        "The Interlock schema " + schema + " at " + url + " has version " + version
+                                + ", but this Interlock reads and writes version " + Sql.SCHEMA_VERSION
+                                + " (and upgrades version " + Sql.UPGRADABLE_SCHEMA_VERSION + " in place); use an"
+                                + " Interlock release of that version, or give this one another schema"
+                                + " (PostgresLockManager.Options.withSchema)");
             }
             if (!options.schemaCreation()) {
                 throw new LockStorageException(
-                        url + " schema " + schema,
-                        "The Interlock schema " + schema + " does not exist at " + url
-                                + ", and schema creation is switched off (Options.withSchemaCreation(false)); run "
-                                + Sql.SCHEMA_RESOURCE + " from the lock-postgresql jar as a user allowed to"
-                                + " create schemas, or switch creation on");
+                        where,
+                        "The Interlock schema " + schema + " at " + url + " has version " + version
+                                + ", but this Interlock needs version " + Sql.SCHEMA_VERSION + ", and schema"
+                                + " creation is switched off (Options.withSchemaCreation(false)); run "
+                                + Sql.UPGRADE_RESOURCE + " from the lock-postgresql jar (psql -v ON_ERROR_STOP=1"
+                                + " --single-transaction -f schema-postgresql-upgrade-1-to-2.sql) as the schema's"
+                                + " owner, or switch creation on to let Interlock upgrade it");
             }
-            createSchema(connection, schema, url);
+            try {
+                runScript(connection, Sql.UPGRADE_RESOURCE, schema, url);
+            } catch (SQLException ex) {
+                if (!"42501".equals(ex.getSQLState())) {
+                    throw ex;
+                }
+                throw new LockStorageAccessException(
+                        where,
+                        "Cannot upgrade the Interlock schema " + schema + " at " + url + " from version " + version
+                                + " to " + Sql.SCHEMA_VERSION + ": the server denied a privilege (SQLSTATE 42501: "
+                                + ex.getMessage() + "); run " + Sql.UPGRADE_RESOURCE + " from the lock-postgresql"
+                                + " jar as the schema's owner (psql -v ON_ERROR_STOP=1 --single-transaction -f"
+                                + " schema-postgresql-upgrade-1-to-2.sql), or open the first manager as that owner",
+                        ex);
+            }
+            upgraded = true;
         }
     }
 
-    private static void createSchema(Connection connection, String schema, String url) throws SQLException {
+    /** Runs a DDL script in one transaction; one that another process ran at the same moment is fine. */
+    private static void runScript(Connection connection, String resource, String schema, String url)
+            throws SQLException {
         connection.setAutoCommit(false);
         try (Statement st = connection.createStatement()) {
-            st.execute(Sql.schemaScript(schema));
+            st.execute(Sql.script(resource, schema));
             connection.commit();
-            logger.info("Created the Interlock schema {} (version {}) at {}", schema, Sql.SCHEMA_VERSION, url);
+            logger.info(
+                    "Ran {} on the Interlock schema {} (now version {}) at {}",
+                    resource,
+                    schema,
+                    Sql.SCHEMA_VERSION,
+                    url);
         } catch (SQLException ex) {
             connection.rollback();
             String state = ex.getSQLState();
@@ -710,22 +750,43 @@ public final class PostgresLockManager extends AbstractManager {
         }
     }
 
-    /** Runs {@code work} on the holder session; a failure that ends the session marks it lost. */
-    private <T> T onSession(String what, HolderSession.Work<T> work) {
-        HolderSession current = currentSession();
-        try {
-            return current.call(work);
-        } catch (SQLException ex) {
-            if (Connections.endsSession(ex, current.connection)) {
-                sessionLost(current, describe(ex));
+    /**
+     * Runs {@code work} on the holder session; a failure that ends the session marks it lost. A
+     * session that ended while idle (terminated, the server restarted) is noticed only by the next
+     * statement, so work that is {@code repeatable} (its effect is the same when a lost round trip
+     * committed unseen) runs once more, on a new session; holds of the lost session stay lost.
+     */
+    private <T> T onSession(String what, boolean repeatable, HolderSession.Work<T> work) {
+        for (boolean first = true; ; first = false) {
+            HolderSession current = currentSession();
+            try {
+                return current.call(work);
+            } catch (SQLException ex) {
+                boolean ended = Connections.endsSession(ex, current.connection);
+                if (ended) {
+                    sessionLost(current, describe(ex));
+                }
+                if (isClosed()) {
+                    throw new ManagerClosedException(toString());
+                }
+                if (ended && repeatable && first) {
+                    continue;
+                }
+                if ("23503".equals(ex.getSQLState())) {
+                    throw droppedFailure(what);
+                }
+                String where = connections.redactedUrl() + " lock space '" + lockSpace + "'";
+                if (ended && !repeatable) {
+                    throw new LockStorageException(
+                            where,
+                            what + ": " + describe(ex) + ", so whether the server applied the change before"
+                                    + " that is unknown; the next call runs on a new session: call again if need be"
+                                    + " (LockAlreadyAllocatedException or LockNotAllocatedException then may mean"
+                                    + " that this call's change was applied)",
+                            ex);
+                }
+                throw storageFailure(where, what, schema, ex);
             }
-            if (isClosed()) {
-                throw new ManagerClosedException(toString());
-            }
-            if ("23503".equals(ex.getSQLState())) {
-                throw droppedFailure(what);
-            }
-            throw storageFailure(connections.redactedUrl() + " lock space '" + lockSpace + "'", what, schema, ex);
         }
     }
 
@@ -952,8 +1013,10 @@ public final class PostgresLockManager extends AbstractManager {
         return new PostgresLock(this, id, Optional.empty());
     }
 
-    private int allocateOnServer(Integer id, @Nullable String name, String what) {
-        int result = onSession(what, c -> {
+    private int allocateOnServer(@Nullable Integer id, @Nullable String name, String what) {
+        // A name binds once, and a lowest-free allocation lost unseen leaks its ID whether or not it
+        // is repeated; a given ID would be reported as allocated by the repetition.
+        int result = onSession(what, id == null, c -> {
             try (PreparedStatement ps = c.prepareStatement(Sql.forSchema(Sql.ALLOCATE, schema))) {
                 ps.setInt(1, spaceKey);
                 ps.setInt(2, numLocks().getAsInt());
@@ -1000,7 +1063,7 @@ public final class PostgresLockManager extends AbstractManager {
 
     @Override
     protected void deallocate(int id) {
-        int deleted = onSession("Cannot free lock " + id, c -> {
+        int deleted = onSession("Cannot free lock " + id, false, c -> {
             try (PreparedStatement ps = c.prepareStatement(Sql.forSchema(Sql.FREE, schema))) {
                 ps.setInt(1, spaceKey);
                 ps.setInt(2, id);
@@ -1014,7 +1077,7 @@ public final class PostgresLockManager extends AbstractManager {
 
     @Override
     protected void deallocateAll() {
-        onSession("Cannot free all locks", c -> {
+        onSession("Cannot free all locks", true, c -> {
             try (PreparedStatement ps = c.prepareStatement(Sql.forSchema(Sql.FREE_ALL, schema))) {
                 ps.setInt(1, spaceKey);
                 return ps.executeUpdate();
@@ -1029,7 +1092,7 @@ public final class PostgresLockManager extends AbstractManager {
 
     @Override
     protected int countAllocated() {
-        return onSession("Cannot count the allocated locks", c -> {
+        return onSession("Cannot count the allocated locks", true, c -> {
             try (PreparedStatement ps = c.prepareStatement(Sql.forSchema(Sql.COUNT_ALLOCATED, schema))) {
                 ps.setInt(1, spaceKey);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -1042,8 +1105,7 @@ public final class PostgresLockManager extends AbstractManager {
 
     @Override
     protected List<HeldLock> readHeld() {
-        HolderSession current = currentSession();
-        List<HeldLock> result = onSession("Cannot read the held locks", c -> {
+        List<HeldLock> result = onSession("Cannot read the held locks", true, c -> {
             List<HeldLock> held = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(Sql.forSchema(Sql.READ_HELD, schema))) {
                 ps.setInt(1, spaceKey);
@@ -1052,7 +1114,6 @@ public final class PostgresLockManager extends AbstractManager {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         int id = (int) rs.getLong(1);
-                        int backendPid = rs.getInt(2);
                         String[] identity = Connections.parseApplicationName(rs.getString(3));
                         String clientAddress = rs.getString(4);
                         Optional<String> name = Optional.ofNullable(rs.getString(5));
@@ -1060,7 +1121,7 @@ public final class PostgresLockManager extends AbstractManager {
                                 identity == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(identity[0]));
                         Optional<String> host =
                                 identity != null ? Optional.of(identity[1]) : Optional.ofNullable(clientAddress);
-                        Hold mine = backendPid == current.backendPid ? holds.get(id) : null;
+                        Hold mine = rs.getBoolean(2) ? holds.get(id) : null;
                         held.add(new HeldLock(
                                 id,
                                 name,
@@ -1078,7 +1139,7 @@ public final class PostgresLockManager extends AbstractManager {
 
     @Override
     protected SortedMap<String, Integer> readNames() {
-        return onSession("Cannot read the lock names", c -> {
+        return onSession("Cannot read the lock names", true, c -> {
             TreeMap<String, Integer> names = new TreeMap<>();
             try (PreparedStatement ps = c.prepareStatement(Sql.forSchema(Sql.READ_NAMES, schema))) {
                 ps.setInt(1, spaceKey);
@@ -1094,7 +1155,7 @@ public final class PostgresLockManager extends AbstractManager {
 
     @Override
     protected Locker bindName(String name) {
-        Integer found = onSession("Cannot look up lock name '" + name + "'", c -> {
+        Integer found = onSession("Cannot look up lock name '" + name + "'", true, c -> {
             try (PreparedStatement ps = c.prepareStatement(Sql.forSchema(Sql.FIND_NAME, schema))) {
                 ps.setInt(1, spaceKey);
                 ps.setString(2, name);
@@ -1225,9 +1286,10 @@ public final class PostgresLockManager extends AbstractManager {
         }
 
         /**
-         * Returns a copy that creates the schema when it is missing ({@code true}, the default) or
-         * never touches it ({@code false}): then a DBA runs {@value Sql#SCHEMA_RESOURCE} and a
-         * missing schema is an error. Creating a lock space is a row, never DDL.
+         * Returns a copy that creates the schema when it is missing and upgrades one of an older
+         * version in place ({@code true}, the default), or never touches it ({@code false}): then a
+         * DBA runs {@value Sql#SCHEMA_RESOURCE} (or, for version 1, {@value Sql#UPGRADE_RESOURCE}),
+         * and a missing or older schema is an error. Creating a lock space is a row, never DDL.
          *
          * @param create whether to create a missing schema
          * @return the copy
@@ -1386,7 +1448,7 @@ public final class PostgresLockManager extends AbstractManager {
         }
 
         /**
-         * Returns whether a missing schema is created.
+         * Returns whether a missing schema is created and an older one upgraded.
          *
          * @return {@code true} by default
          */

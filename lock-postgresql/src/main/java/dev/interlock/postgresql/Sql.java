@@ -17,13 +17,22 @@ import java.util.regex.Pattern;
 final class Sql {
 
     /** The schema version this code reads and writes (the row in {@code schema_version}). */
-    static final int SCHEMA_VERSION = 1;
+    static final int SCHEMA_VERSION = 2;
 
     /** The per-lock-space protocol version (column {@code lock_space.layout_version}). */
     static final int LAYOUT_VERSION = 1;
 
     /** The classpath resource with the DDL, which a DBA may run instead. */
     static final String SCHEMA_RESOURCE = "dev/interlock/postgresql/schema-postgresql.sql";
+
+    /** The schema version that {@link #UPGRADE_RESOURCE} upgrades in place. */
+    static final int UPGRADABLE_SCHEMA_VERSION = 1;
+
+    /**
+     * The classpath resource that upgrades a schema of version {@link #UPGRADABLE_SCHEMA_VERSION}
+     * to {@link #SCHEMA_VERSION} in place, which a DBA may run instead.
+     */
+    static final String UPGRADE_RESOURCE = "dev/interlock/postgresql/schema-postgresql-upgrade-1-to-2.sql";
 
     private static final Pattern SCHEMA_NAME = Pattern.compile("\\binterlock\\b(?=\\.|;|$)", Pattern.MULTILINE);
 
@@ -125,12 +134,14 @@ final class Sql {
             "SELECT name, lock_id FROM interlock.allocation WHERE space_key = ? AND name IS NOT NULL";
 
     /**
-     * Lists the held locks of a lock space from the server's lock table, with the holder's
-     * session (its application_name carries the holder's host and pid) and the bound name. Reads
-     * {@code pg_locks}, which takes no lock that a lock or unlock waits for.
+     * Lists the held locks of a lock space from the server's lock table, with whether the session
+     * running the query holds it (so that a query repeated on a new holder session still tells its
+     * own holds), the holder's session (its application_name carries the holder's host and pid)
+     * and the bound name. Reads {@code pg_locks}, which takes no lock that a lock or unlock waits
+     * for.
      */
-    static final String READ_HELD = "SELECT l.objid::bigint AS lock_id, l.pid, a.application_name,"
-            + " host(a.client_addr), n.name"
+    static final String READ_HELD = "SELECT l.objid::bigint AS lock_id, l.pid = pg_backend_pid(),"
+            + " a.application_name, host(a.client_addr), n.name"
             + " FROM pg_locks l"
             + " LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
             + " LEFT JOIN interlock.allocation n ON n.space_key = ? AND n.lock_id = l.objid::bigint"
@@ -139,7 +150,7 @@ final class Sql {
             + " AND l.mode = 'ExclusiveLock' AND l.granted AND l.objid::bigint < ?"
             + " ORDER BY 1";
 
-    /** The holder session's server process ID, to tell its own rows in {@code pg_locks}. */
+    /** The holder session's server process ID, for messages and the session state listener. */
     static final String BACKEND_PID = "SELECT pg_backend_pid(), current_setting('server_version_num')::int";
 
     private Sql() {}
@@ -164,20 +175,22 @@ final class Sql {
     }
 
     /**
-     * Returns the DDL script of schema version {@link #SCHEMA_VERSION} for {@code schema}.
+     * Returns a DDL script of the classpath, {@link #SCHEMA_RESOURCE} or {@link #UPGRADE_RESOURCE},
+     * for {@code schema}.
      *
-     * @param schema the schema to create
+     * @param resource the script's classpath resource
+     * @param schema the schema to create or upgrade
      * @return the script, to be run as one multi-statement string inside one transaction
      */
-    static String schemaScript(String schema) {
-        try (InputStream in = Sql.class.getClassLoader().getResourceAsStream(SCHEMA_RESOURCE)) {
+    static String script(String resource, String schema) {
+        try (InputStream in = Sql.class.getClassLoader().getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException("The resource " + SCHEMA_RESOURCE
+                throw new IllegalStateException("The resource " + resource
                         + " is missing from the classpath: the lock-postgresql jar is incomplete; rebuild it");
             }
             return forSchema(new String(in.readAllBytes(), StandardCharsets.UTF_8), schema);
         } catch (IOException ex) {
-            throw new UncheckedIOException("Cannot read " + SCHEMA_RESOURCE, ex);
+            throw new UncheckedIOException("Cannot read " + resource, ex);
         }
     }
 }

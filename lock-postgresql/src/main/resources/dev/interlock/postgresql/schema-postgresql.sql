@@ -1,4 +1,4 @@
--- Interlock PostgreSQL backend, schema version 1.
+-- Interlock PostgreSQL backend, schema version 2.
 --
 -- PostgresLockManager runs this script itself, in one transaction, the first time it meets a
 -- database without the schema (unless PostgresLockManager.Options.withSchemaCreation(false)).
@@ -10,6 +10,8 @@
 -- USAGE/UPDATE on its sequences and EXECUTE on its function. To use another schema name (Options
 -- withSchema), replace every "interlock" that names the schema below; Interlock does the same.
 -- Creating and dropping a lock space needs no DDL: both are rows in interlock.lock_space.
+-- A schema of version 1 is upgraded in place by schema-postgresql-upgrade-1-to-2.sql (next to this
+-- script), which PostgresLockManager also runs itself unless schema creation is switched off.
 --
 -- Advisory lock keys: lock ID n of a lock space is the session-level advisory lock
 -- pg_advisory_lock(space_key, n) in the two-int4 form (pg_locks: classid = space_key,
@@ -23,7 +25,7 @@ CREATE TABLE interlock.schema_version (
     version    integer     NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
 );
-INSERT INTO interlock.schema_version (version) VALUES (1);
+INSERT INTO interlock.schema_version (version) VALUES (2);
 
 -- The first advisory key of each lock space. Keys are unique within this schema; keep one
 -- Interlock schema per database, or give a second schema a disjoint range
@@ -60,7 +62,11 @@ CREATE TABLE interlock.allocation (
 --   p_id not null:   that ID, or -1 if it is allocated already;
 --   both null:       the lowest free ID.
 -- Returns -2 when every ID below p_num_locks is allocated, -3 when the lock space is gone.
-CREATE FUNCTION interlock.allocate(p_space_key integer, p_num_locks integer, p_id integer, p_name text)
+-- Frees (DELETE) do not take the advisory lock, and under READ COMMITTED every statement sees a
+-- new snapshot: so each decision is one statement. Frees only ever make IDs free, so an ID free in
+-- one snapshot is still free when it is inserted (version 1 found the lowest ID in two statements
+-- and could insert NULL when the rows vanished in between).
+CREATE OR REPLACE FUNCTION interlock.allocate(p_space_key integer, p_num_locks integer, p_id integer, p_name text)
     RETURNS integer
     LANGUAGE plpgsql
 AS $$
@@ -83,17 +89,19 @@ BEGIN
             ON CONFLICT DO NOTHING;
         RETURN CASE WHEN FOUND THEN p_id ELSE -1 END;
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM interlock.allocation WHERE space_key = p_space_key AND lock_id = 0) THEN
-        v_id := 0;
-    ELSE
-        SELECT a.lock_id + 1 INTO v_id
-          FROM interlock.allocation a
-         WHERE a.space_key = p_space_key
-           AND NOT EXISTS (SELECT 1 FROM interlock.allocation b
-                            WHERE b.space_key = p_space_key AND b.lock_id = a.lock_id + 1)
-         ORDER BY a.lock_id
-         LIMIT 1;
-    END IF;
+    -- One snapshot: if ID 0 is allocated in it, the highest allocated ID has a free successor.
+    SELECT CASE
+               WHEN NOT EXISTS (SELECT 1 FROM interlock.allocation
+                                 WHERE space_key = p_space_key AND lock_id = 0) THEN 0
+               ELSE (SELECT a.lock_id + 1
+                       FROM interlock.allocation a
+                      WHERE a.space_key = p_space_key
+                        AND NOT EXISTS (SELECT 1 FROM interlock.allocation b
+                                         WHERE b.space_key = p_space_key AND b.lock_id = a.lock_id + 1)
+                      ORDER BY a.lock_id
+                      LIMIT 1)
+           END
+      INTO v_id;
     IF v_id >= p_num_locks THEN
         RETURN -2;
     END IF;

@@ -23,6 +23,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -153,8 +154,121 @@ class PostgresLockManagerFactoryTests {
         assertThatExceptionOfType(LockStorageException.class)
                 .isThrownBy(() -> PostgresLockManager.openOrCreate(
                         url, space(), 8, TestServers.options().withSchema(schema)))
-                .withMessageContaining("has version 99, but this Interlock reads and writes version 1")
+                .withMessageContaining("has version 99, but this Interlock reads and writes version 2")
                 .withMessageContaining("withSchema");
+    }
+
+    /** Creates {@code schema} as the first release did, from its script (kept as a test resource). */
+    private void createVersion1Schema(String schema) throws SQLException {
+        runScript(Sql.script("dev/interlock/postgresql/schema-postgresql-v1.sql", schema));
+    }
+
+    /** Runs a script in one transaction, as a DBA does with psql --single-transaction. */
+    private void runScript(String script) throws SQLException {
+        try (Connection connection = DriverManager.getConnection(url);
+                Statement st = connection.createStatement()) {
+            connection.setAutoCommit(false);
+            st.execute(script);
+            connection.commit();
+        }
+    }
+
+    private int schemaVersion(String schema) throws SQLException {
+        try (Connection connection = DriverManager.getConnection(url);
+                Statement st = connection.createStatement();
+                ResultSet rs = st.executeQuery(Sql.forSchema(Sql.READ_SCHEMA_VERSION, schema))) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    @Test
+    void schemaOfVersion1ShouldBeUpgradedInPlaceKeepingItsLockSpaces() throws Exception {
+        String schema = schema();
+        createVersion1Schema(schema);
+        String q = Sql.quoteIdentifier(schema);
+        TestServers.execute(
+                url,
+                "INSERT INTO " + q + ".lock_space (name, num_locks, layout_version) VALUES ('old', 8, 1)",
+                "SELECT " + q + ".allocate(space_key, 8, NULL, 'kept') FROM " + q + ".lock_space WHERE name = 'old'");
+        PostgresLockManager.Options options = TestServers.options().withSchema(schema);
+        try (PostgresLockManager manager = PostgresLockManager.open(url, "old", 8, options)) {
+            assertThat(schemaVersion(schema)).isEqualTo(2);
+            assertThat(manager.lockNames()).isEqualTo(Map.of("kept", 0));
+            assertThat(manager.allocateLock().id()).isEqualTo(1);
+            try (LockHandle held = manager.namedLock("new").acquire()) {
+                assertThat(held.locker().id()).isEqualTo(2);
+                assertThat(held.fencingToken()).isPositive();
+            }
+        }
+        try (Connection connection = DriverManager.getConnection(url);
+                Statement st = connection.createStatement();
+                ResultSet rs =
+                        st.executeQuery("SELECT prosrc FROM pg_proc WHERE oid = '" + q + ".allocate'::regproc")) {
+            rs.next();
+            assertThat(rs.getString(1)).as("the version 2 function").contains("One snapshot");
+        }
+        try (PostgresLockManager again = PostgresLockManager.open(url, "old", 8, options)) {
+            assertThat(again.allocatedLocks())
+                    .as("opened without another upgrade")
+                    .isEqualTo(3);
+        }
+    }
+
+    @Test
+    void schemaOfVersion1WithCreationSwitchedOffShouldNameBothVersionsAndTheUpgradeScript() throws Exception {
+        String schema = schema();
+        createVersion1Schema(schema);
+        PostgresLockManager.Options never =
+                TestServers.options().withSchema(schema).withSchemaCreation(false);
+        assertThatExceptionOfType(LockStorageException.class)
+                .isThrownBy(() -> PostgresLockManager.openOrCreate(url, space(), 8, never))
+                .withMessageContaining("has version 1, but this Interlock needs version 2")
+                .withMessageContaining("schema creation is switched off")
+                .withMessageContaining(Sql.UPGRADE_RESOURCE);
+        assertThat(schemaVersion(schema)).as("left alone").isEqualTo(1);
+
+        // What a DBA does: run the shipped upgrade script (renamed for this schema) in one transaction.
+        runScript(Sql.script(Sql.UPGRADE_RESOURCE, schema));
+        assertThat(schemaVersion(schema)).isEqualTo(2);
+        String space = space();
+        try (PostgresLockManager manager = PostgresLockManager.openOrCreate(url, space, 8, never)) {
+            assertThat(manager.allocateLock().id()).isZero();
+        }
+        PostgresLockManager.drop(url, space, never);
+    }
+
+    @Test
+    void schemaOfVersion1OwnedByAnotherRoleShouldBeLeftAloneNamingTheUpgradeScript() throws Exception {
+        String role = "interlock_nup_" + UUID.randomUUID().toString().substring(0, 8);
+        roles.add(role);
+        String schema = schema();
+        createVersion1Schema(schema);
+        String q = Sql.quoteIdentifier(schema);
+        TestServers.execute(
+                url,
+                "CREATE ROLE " + role + " LOGIN",
+                "GRANT USAGE ON SCHEMA " + q + " TO " + role,
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + q + " TO " + role,
+                "GRANT USAGE, UPDATE ON ALL SEQUENCES IN SCHEMA " + q + " TO " + role);
+        PostgresLockManager.Options options =
+                TestServers.options().withCredentials(role, null).withSchema(schema);
+        assertThatExceptionOfType(LockStorageAccessException.class)
+                .isThrownBy(() -> PostgresLockManager.openOrCreate(url, space(), 8, options))
+                .withMessageContaining("from version 1 to 2")
+                .withMessageContaining("SQLSTATE 42501")
+                .withMessageContaining(Sql.UPGRADE_RESOURCE);
+        assertThat(schemaVersion(schema)).as("nothing half-upgraded").isEqualTo(1);
+    }
+
+    @Test
+    void upgradeScriptShouldInstallTheFunctionOfTheSchemaScript() {
+        String marker = "CREATE OR REPLACE FUNCTION";
+        String created = Sql.script(Sql.SCHEMA_RESOURCE, "interlock");
+        String upgraded = Sql.script(Sql.UPGRADE_RESOURCE, "interlock");
+        assertThat(upgraded.substring(upgraded.indexOf(marker)))
+                .as("the function, kept in both scripts so that each runs alone in psql")
+                .isEqualTo(created.substring(created.indexOf(marker)));
     }
 
     @Test
@@ -231,7 +345,7 @@ class PostgresLockManagerFactoryTests {
         try (Connection connection = DriverManager.getConnection(url);
                 Statement st = connection.createStatement()) {
             connection.setAutoCommit(false);
-            st.execute(Sql.schemaScript(schema));
+            st.execute(Sql.script(Sql.SCHEMA_RESOURCE, schema));
             connection.commit();
         }
         String space = space();

@@ -204,6 +204,39 @@ class PostgresLostLockTests {
         assertThat(states).containsSubsequence(SessionState.LOST, SessionState.CONNECTING, SessionState.HEALTHY);
     }
 
+    /**
+     * A holder session terminated while idle is noticed only by the next statement (or heartbeat):
+     * name lookups, allocation and reads then run on a new session instead of failing with the old
+     * session's SQLSTATE 57P01/08006. The default session timeout keeps the heartbeat (every 2 s)
+     * from noticing first.
+     */
+    @Test
+    void terminatedIdleHolderSessionShouldNotFailTheNextNameLookupOrAllocation() throws Exception {
+        PostgresLockManager holder = PostgresLockManager.open(
+                url,
+                space,
+                8,
+                TestServers.options().withLockLostListener(hold -> lost.add(new Event(hold, System.nanoTime()))));
+        resources.add(holder);
+        int bound;
+        long pid;
+        try (LockHandle held = holder.namedLock("before").acquire()) {
+            bound = held.locker().id();
+            pid = holderBackendPid(bound);
+        }
+        // Waits (up to 5 s) until the server process is gone, so the next statement meets a dead session.
+        TestServers.execute(url, "SELECT pg_terminate_backend(" + pid + ", 5000)");
+
+        assertThat(holder.namedLock("before").id()).isEqualTo(bound);
+        assertThat(holder.allocateLock().id()).isNotEqualTo(bound);
+        try (LockHandle held = holder.lockName("after")) {
+            assertThat(holderBackendPid(held.locker().id()))
+                    .as("a new holder session")
+                    .isNotEqualTo(pid);
+        }
+        assertThat(lost).as("nothing was held, so nothing was lost").isEmpty();
+    }
+
     static int portOf(String jdbcUrl) {
         java.util.regex.Matcher m =
                 java.util.regex.Pattern.compile("//[^/:]+:(\\d+)/").matcher(jdbcUrl);
