@@ -49,7 +49,8 @@ final class PostgresStartupFailureAnalyzer extends AbstractFailureAnalyzer<Postg
                                 + target.schema() + " at " + where + ": " + backendSays,
                         "Grant the user CREATE on the database (GRANT CREATE ON DATABASE <database> TO "
                                 + target.user() + ") so that the backend creates schema " + target.schema()
-                                + " at the next start; or have a DBA run schema-postgresql.sql from the"
+                                + " at the next start; or have a DBA run schema-postgresql.sql (for an existing"
+                                + " schema of an older version, the upgrade script the message above names) from the"
                                 + " lock-postgresql jar and grant " + target.user() + " USAGE on the schema, SELECT,"
                                 + " INSERT, UPDATE, DELETE on its tables, USAGE, UPDATE on its sequences and EXECUTE on"
                                 + " its function; or " + credentials + " to a user that has them.",
