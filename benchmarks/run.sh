@@ -12,8 +12,8 @@
 #
 # Settings (environment): ROUNDS (multi-process rounds, default 10), DURATION_MS (length of one
 # multi-process run, default 250), JMH_ARGS (extra JMH options for the local part, e.g. "-p backend=SHM");
-# for the PostgreSQL part PG_JMH_ROUNDS (JMH rounds of one fork, 3 x 1 s warm-up, 3 x 1 s measured;
-# default 5), PG_ROUNDS (multi-process rounds, default 5), PG_DURATION_MS (default 2000), KILL_TRIALS
+# for the PostgreSQL part PG_JMH_ROUNDS (JMH rounds of one fork, 2 x 1 s warm-up, 2 x 1 s measured;
+# default 8), PG_ROUNDS (multi-process rounds, default 5), PG_DURATION_MS (default 2000), KILL_TRIALS
 # (default 20).
 # PostgreSQL server: INTERLOCK_BENCH_POSTGRES_URL, else INTERLOCK_TEST_POSTGRES_URL, else the one at
 # 127.0.0.1:5432 (database test, user postgres), else an embedded one started from Maven artifacts.
@@ -33,11 +33,11 @@ esac
 rounds=${ROUNDS:-10}
 duration_ms=${DURATION_MS:-250}
 jmh_args=${JMH_ARGS:-}
-pg_jmh_rounds=${PG_JMH_ROUNDS:-5}
+pg_jmh_rounds=${PG_JMH_ROUNDS:-8}
 pg_rounds=${PG_ROUNDS:-5}
 pg_duration_ms=${PG_DURATION_MS:-2000}
 kill_trials=${KILL_TRIALS:-20}
-pg_jmh_options="-f 1 -wi 3 -w 1s -i 3 -r 1s"
+pg_jmh_options="-f 1 -wi 2 -w 1s -i 2 -r 1s"
 if [[ -n "${QUICK:-}" ]]; then
   rounds=${ROUNDS:-2}
   duration_ms=${DURATION_MS:-100}
