@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  * EXIT                         ends the process
  * </pre>
  *
- * The subject is a {@link Backend} or a {@link PostgresSubject}. Any failure is answered with {@code ERROR message} and ends the process with status 1; the stack
- * trace is logged to standard error, which the parent appends to its children's log.
+ * The subject is a {@link Backend} or a {@link PostgresSubject}. Any failure is answered with
+ * {@code ERROR message} and ends the process with status 1; the stack trace is logged to standard
+ * error, which the parent appends to its children's log.
  *
  * @author Interlock team
  * @since 0.1.0
