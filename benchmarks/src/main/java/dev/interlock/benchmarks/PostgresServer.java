@@ -38,6 +38,8 @@ public final class PostgresServer implements AutoCloseable {
 
     private final @Nullable Path data;
 
+    private boolean closed;
+
     private PostgresServer(String url, String description, @Nullable EmbeddedPostgres embedded, @Nullable Path data) {
         this.url = url;
         this.description = description;
@@ -115,15 +117,19 @@ public final class PostgresServer implements AutoCloseable {
     /** Stops an embedded server and removes its data directory; does nothing for other servers. */
     @Override
     public synchronized void close() {
-        if (embedded == null || data == null || !Files.exists(data)) {
+        if (embedded == null || data == null || closed) {
             return;
         }
+        closed = true;
         try {
             embedded.close();
         } catch (IOException ex) {
             System.err.println("Cannot stop the embedded PostgreSQL server over " + data + ": " + ex);
         }
-        deleteTree(data);
+        // The server usually removes its data directory itself when it stops.
+        if (Files.exists(data)) {
+            deleteTree(data);
+        }
     }
 
     private static void deleteTree(Path dir) {
