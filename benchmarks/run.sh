@@ -132,10 +132,14 @@ if [[ "$parts" != local ]]; then
 
   echo "== PostgreSQL, 4 processes on one lock: Interlock, JdbcLockRegistry, ShedLock; $pg_rounds rounds of" \
     "${pg_duration_ms} ms runs, children's stderr in $results/pg-children.log"
-  java -cp "$jar" dev.interlock.benchmarks.multiprocess.MultiProcessBenchmark \
-    --rounds "$pg_rounds" --duration-ms "$pg_duration_ms" --processes 4 --threads 1 --patterns ONE \
-    --backends "" --postgres POSTGRESQL,JDBC_LOCK_REGISTRY,SHEDLOCK \
-    --out "$results/pg-multiprocess.tsv" --log "$results/pg-children.log" | tee "$results/pg-multiprocess.log"
+  # A failed run keeps the rounds it finished (the file is written round by round); the report says how many.
+  if ! java -cp "$jar" dev.interlock.benchmarks.multiprocess.MultiProcessBenchmark \
+      --rounds "$pg_rounds" --duration-ms "$pg_duration_ms" --processes 4 --threads 1 --patterns ONE \
+      --backends "" --postgres POSTGRESQL,JDBC_LOCK_REGISTRY,SHEDLOCK \
+      --out "$results/pg-multiprocess.tsv" --log "$results/pg-children.log" 2>&1 | tee "$results/pg-multiprocess.log"; then
+    echo "WARNING: the multi-process run failed; the report has only the rounds it finished." \
+      "See $results/pg-multiprocess.log and $results/pg-children.log" >&2
+  fi
   server=$(sed -n 's/^PostgreSQL subjects on //p' "$results/pg-multiprocess.log")
 
   echo "== PostgreSQL, kill -9 takeover: $kill_trials trials (lock-postgresql's PostgresLockManagerProcessTests)," \
