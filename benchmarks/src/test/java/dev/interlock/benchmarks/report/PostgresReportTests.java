@@ -30,15 +30,20 @@ class PostgresReportTests {
     Path dir;
 
     @Test
-    void printShouldTakeTheMedianOfPerRoundRatiosOfTheUncontendedPair() throws IOException {
-        // The server's speed swings between rounds; the ratio within each round is what counts.
-        List<Path> rounds =
-                List.of(jmhRound(1, 100_000, 110_000), jmhRound(2, 300_000, 330_000), jmhRound(3, 150_000, 210_000));
+    void printShouldJudgeTheUncontendedPairByPerRoundRatiosOfMedianPairs() throws IOException {
+        // The server's speed swings between rounds, and a stall inflates one subject's mean at random;
+        // the median pairs within each round are what count, the means are shown alongside.
+        List<Path> rounds = List.of(
+                jmhRound(1, 100_000, 110_000, 120_000, 900_000),
+                jmhRound(2, 300_000, 330_000, 400_000, 400_000),
+                jmhRound(3, 150_000, 210_000, 200_000, 220_000));
         String report = report(rounds, List.of(), List.of());
         assertThat(report)
-                .contains("| bare `pg_advisory_lock` + `pg_advisory_unlock`, one connection | 150.0 [100.0–300.0] |")
-                .contains("| ratio, round by round | 1.10× [1.10–1.40] |")
-                .contains("- uncontended lock()+unlock() ≤ 1.2× the bare advisory pair: 1.10× — **met**");
+                .contains("| bare `pg_advisory_lock` + `pg_advisory_unlock`, one connection | 150.0 [100.0–300.0] |"
+                        + " 200.0 [120.0–400.0] |")
+                .contains("| ratio, round by round | 1.10× [1.10–1.40] | 1.10× [1.00–7.50] |")
+                .contains(
+                        "- uncontended lock()+unlock() ≤ 1.2× the bare advisory pair (median pairs): 1.10× — **met**");
     }
 
     @Test
@@ -94,16 +99,19 @@ class PostgresReportTests {
         return bytes.toString(StandardCharsets.UTF_8);
     }
 
-    private Path jmhRound(int round, double bareNanos, double interlockNanos) throws IOException {
+    private Path jmhRound(int round, double bareMedian, double interlockMedian, double bareMean, double interlockMean)
+            throws IOException {
         Path file = dir.resolve("pg-jmh-" + round + ".csv");
+        String prefix = "\"dev.interlock.benchmarks.PostgresLockBenchmark.";
         Files.write(
                 file,
                 List.of(
                         HEADER,
-                        "\"dev.interlock.benchmarks.PostgresLockBenchmark.advisoryPair\",\"avgt\",1,3," + bareNanos
-                                + ",NaN,\"ns/op\"",
-                        "\"dev.interlock.benchmarks.PostgresLockBenchmark.interlock\",\"avgt\",1,3," + interlockNanos
-                                + ",NaN,\"ns/op\""));
+                        prefix + "advisoryPair\",\"sample\",1,9000," + bareMean + ",5000,\"ns/op\"",
+                        prefix + "advisoryPair:p0.50\",\"sample\",1,1," + bareMedian + ",NaN,\"ns/op\"",
+                        prefix + "advisoryPair:p0.99\",\"sample\",1,1," + 10 * bareMean + ",NaN,\"ns/op\"",
+                        prefix + "interlock\",\"sample\",1,9000," + interlockMean + ",5000,\"ns/op\"",
+                        prefix + "interlock:p0.50\",\"sample\",1,1," + interlockMedian + ",NaN,\"ns/op\""));
         return file;
     }
 
