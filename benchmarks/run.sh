@@ -3,7 +3,7 @@
 # against the baselines (docs/benchmarks.md shows such runs).
 #
 #   benchmarks/run.sh              everything: the local backends (about 5 minutes on 2 cores), then the
-#                                  PostgreSQL part (about 4 minutes)
+#                                  PostgreSQL part (about 3 minutes)
 #   benchmarks/run.sh local        the local backends only (memory, file, shm, the C reference)
 #   benchmarks/run.sh postgresql   the PostgreSQL part only: Interlock's backend against a bare advisory-lock
 #                                  pair (JMH) and against Spring Integration's JdbcLockRegistry and ShedLock
