@@ -1,6 +1,5 @@
 package dev.interlock.benchmarks.multiprocess;
 
-import dev.interlock.Locker;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
@@ -34,17 +33,18 @@ public final class Hammer {
     }
 
     /**
-     * Starts one thread per locker, each waiting to hammer its locker (several threads may share
-     * one locker) for {@code duration} once {@link #run()} is called.
+     * Starts one thread per lock, each waiting to hammer its lock for {@code duration} once {@link
+     * #run()} is called.
      *
-     * @param lockers the lock of each thread
+     * @param locks the lock of each thread (several threads may share a {@link ContendedLock#of
+     *     Locker}; other locks are one per thread)
      * @param duration how long each thread hammers
      * @return the prepared hammer
      */
-    public static Hammer prepare(List<Locker> lockers, Duration duration) {
+    public static Hammer prepare(List<ContendedLock> locks, Duration duration) {
         Hammer hammer = new Hammer(duration);
-        for (int i = 0; i < lockers.size(); i++) {
-            Worker worker = new Worker("hammer-" + i, lockers.get(i), hammer.start, duration.toNanos());
+        for (int i = 0; i < locks.size(); i++) {
+            Worker worker = new Worker("hammer-" + i, locks.get(i), hammer.start, duration.toNanos());
             hammer.workers.add(worker);
             worker.start();
         }
@@ -69,13 +69,13 @@ public final class Hammer {
             worker.join(joinLimitMillis);
             if (worker.isAlive()) {
                 throw new IllegalStateException("Thread " + worker.getName() + " still hammering "
-                        + worker.locker + " " + joinLimitMillis + " ms after a " + duration.toMillis()
+                        + worker.lock + " " + joinLimitMillis + " ms after a " + duration.toMillis()
                         + " ms run: a lock is wedged; look for a holder that never unlocked");
             }
             Throwable failure = worker.failure;
             if (failure != null) {
                 throw new IllegalStateException(
-                        "Thread " + worker.getName() + " failed hammering " + worker.locker, failure);
+                        "Thread " + worker.getName() + " failed hammering " + worker.lock, failure);
             }
             pairs += worker.pairs;
             cpuNanos += worker.cpuNanos;
@@ -89,7 +89,7 @@ public final class Hammer {
 
         private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
-        private final Locker locker;
+        private final ContendedLock lock;
 
         private final CountDownLatch start;
 
@@ -103,10 +103,10 @@ public final class Hammer {
 
         private @Nullable Throwable failure;
 
-        Worker(String name, Locker locker, CountDownLatch start, long durationNanos) {
+        Worker(String name, ContendedLock lock, CountDownLatch start, long durationNanos) {
             super(name);
             setDaemon(true);
-            this.locker = locker;
+            this.lock = lock;
             this.start = start;
             this.durationNanos = durationNanos;
         }
@@ -125,15 +125,15 @@ public final class Hammer {
 
         /** The measured loop: no allocation, two clock reads per pair, as in the C reference. */
         private void hammer() {
-            Locker locker = this.locker;
+            ContendedLock lock = this.lock;
             WaitHistogram waits = this.waits;
             long deadline = System.nanoTime() + durationNanos;
             long pairs = 0;
             long called;
             while ((called = System.nanoTime()) < deadline) {
-                locker.lock();
+                lock.lock();
                 long acquired = System.nanoTime();
-                locker.unlock();
+                lock.unlock();
                 waits.record(acquired - called);
                 pairs++;
             }

@@ -2,6 +2,7 @@ package dev.interlock.benchmarks.multiprocess;
 
 import dev.interlock.benchmarks.Backend;
 import dev.interlock.benchmarks.BenchmarkStorage;
+import dev.interlock.benchmarks.PostgresServer;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,6 +16,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.LoggerFactory;
@@ -29,9 +31,14 @@ import org.slf4j.LoggerFactory;
  * <p>Java subjects run in long-lived child JVMs ({@link HammerChild}), one per process; the C
  * reference ({@code lockref}) is started anew for each run, as it has nothing to warm up.
  *
+ * <p>{@code --postgres} adds {@link PostgresSubject}s, Interlock's PostgreSQL backend and its
+ * peers, on the server {@link PostgresServer#find()} finds; {@code --backends ""} leaves the local
+ * backends out.
+ *
  * <pre>
  * java -cp benchmarks.jar dev.interlock.benchmarks.multiprocess.MultiProcessBenchmark \
  *     --rounds 10 --duration-ms 250 --processes 1,2,4 --threads 1,2 --backends MEMORY,... \
+ *     [--postgres POSTGRESQL,JDBC_LOCK_REGISTRY,SHEDLOCK] [--patterns ONE,MANY] \
  *     [--lockref path/to/lockref] --out results.tsv --log children.log
  * </pre>
  *
@@ -53,6 +60,10 @@ public final class MultiProcessBenchmark {
     private final List<ChildProcess> javaChildren = new ArrayList<>();
 
     private final Map<Backend, BenchmarkStorage> storages = new EnumMap<>(Backend.class);
+
+    private final Map<PostgresSubject, String> postgresLocations = new EnumMap<>(PostgresSubject.class);
+
+    private @Nullable PostgresServer postgresServer;
 
     private final String pthreadSegment =
             "/interlock-bench-cref-" + ProcessHandle.current().pid();
@@ -88,6 +99,19 @@ public final class MultiProcessBenchmark {
                 BenchmarkStorage storage = backend.create(NUM_LOCKS);
                 synchronized (this) {
                     storages.put(backend, storage);
+                }
+            }
+        }
+        if (!settings.postgres().isEmpty()) {
+            PostgresServer server = PostgresServer.find();
+            synchronized (this) {
+                postgresServer = server;
+            }
+            System.out.println("PostgreSQL subjects on " + server.description());
+            for (PostgresSubject subject : settings.postgres()) {
+                String location = subject.create(server.url(), NUM_LOCKS);
+                synchronized (this) {
+                    postgresLocations.put(subject, location);
                 }
             }
         }
@@ -131,11 +155,11 @@ public final class MultiProcessBenchmark {
                 if (reference != null && settings.lockref() != null) {
                     records.add(runC(round, reference, processes));
                 }
-                for (int threads : settings.threads()) {
-                    for (LockPattern pattern : LockPattern.values()) {
-                        records.add(runJava(round, backend, pattern, processes, threads));
-                    }
-                }
+                BenchmarkStorage storage = storages.get(backend);
+                runJava(records, round, backend.name(), storage == null ? "-" : storage.location(), processes);
+            }
+            for (PostgresSubject subject : settings.postgres()) {
+                runJava(records, round, subject.name(), postgresLocations.get(subject), processes);
             }
         }
         return records;
@@ -155,17 +179,26 @@ public final class MultiProcessBenchmark {
         };
     }
 
-    private RoundRecord runJava(int round, Backend backend, LockPattern pattern, int processes, int threads)
+    /** One subject in every thread count and pattern. */
+    private void runJava(List<RoundRecord> records, int round, String subject, String location, int processes)
             throws InterruptedException {
-        BenchmarkStorage storage = storages.get(backend);
-        String location = storage == null ? "-" : storage.location();
+        for (int threads : settings.threads()) {
+            for (LockPattern pattern : settings.patterns()) {
+                records.add(runJava(round, subject, location, pattern, processes, threads));
+            }
+        }
+    }
+
+    private RoundRecord runJava(
+            int round, String subject, String location, LockPattern pattern, int processes, int threads)
+            throws InterruptedException {
         List<ChildProcess> children = javaChildren.subList(0, processes);
         for (int i = 0; i < processes; i++) {
             children.get(i)
                     .send(String.join(
                             " ",
                             "PREPARE",
-                            backend.name(),
+                            subject,
                             location,
                             String.valueOf(NUM_LOCKS),
                             pattern.name(),
@@ -173,7 +206,7 @@ public final class MultiProcessBenchmark {
                             String.valueOf(settings.duration().toMillis()),
                             String.valueOf(i * threads)));
         }
-        return RoundRecord.of(round, backend.name(), pattern, threads, hammer(children));
+        return RoundRecord.of(round, subject, pattern, threads, hammer(children));
     }
 
     private RoundRecord runC(int round, String reference, int processes) throws InterruptedException {
@@ -273,6 +306,12 @@ public final class MultiProcessBenchmark {
     private synchronized void removeStorage() throws IOException, InterruptedException {
         storages.values().forEach(BenchmarkStorage::close);
         storages.clear();
+        postgresLocations.forEach(PostgresSubject::remove);
+        postgresLocations.clear();
+        if (postgresServer != null) {
+            postgresServer.close();
+            postgresServer = null;
+        }
         if (settings.lockref() != null && Files.exists(Path.of("/dev/shm", pthreadSegment))) {
             runLockref("unlink", pthreadSegment);
         }
@@ -287,6 +326,8 @@ public final class MultiProcessBenchmark {
             List<Integer> processes,
             List<Integer> threads,
             List<Backend> backends,
+            List<PostgresSubject> postgres,
+            List<LockPattern> patterns,
             @Nullable Path lockref,
             Path out,
             Path log) {
@@ -306,13 +347,20 @@ public final class MultiProcessBenchmark {
                     Duration.ofMillis(Long.parseLong(options.getOrDefault("duration-ms", "250"))),
                     integers(options.getOrDefault("processes", "1,2,4")),
                     integers(options.getOrDefault("threads", "1,2")),
-                    Arrays.stream(options.getOrDefault("backends", allBackends())
-                                    .split(","))
-                            .map(Backend::valueOf)
-                            .toList(),
+                    names(options.getOrDefault("backends", allBackends()), Backend::valueOf),
+                    names(options.getOrDefault("postgres", ""), PostgresSubject::valueOf),
+                    names(options.getOrDefault("patterns", "ONE,MANY"), LockPattern::valueOf),
                     lockref == null ? null : Path.of(lockref),
                     Path.of(options.getOrDefault("out", "multiprocess.tsv")),
                     Path.of(options.getOrDefault("log", "multiprocess-children.log")));
+        }
+
+        /** A comma-separated list of names, empty for an empty string. */
+        private static <T> List<T> names(String list, Function<String, T> valueOf) {
+            return Arrays.stream(list.split(","))
+                    .filter(name -> !name.isBlank())
+                    .map(valueOf)
+                    .toList();
         }
 
         private static List<Integer> integers(String list) {

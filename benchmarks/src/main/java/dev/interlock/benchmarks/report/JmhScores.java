@@ -39,9 +39,13 @@ final class JmhScores {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         for (String line : lines.subList(1, lines.size())) {
             List<String> columns = split(line);
-            String benchmark = columns.get(0);
-            // dev.interlock.benchmarks.UncontendedLockBenchmark.interlock -> UncontendedLockBenchmark.interlock
-            String shortName = benchmark.substring(benchmark.lastIndexOf('.', benchmark.lastIndexOf('.') - 1) + 1);
+            // dev.interlock.benchmarks.UncontendedLockBenchmark.interlock -> UncontendedLockBenchmark.interlock;
+            // a sample-time percentile keeps its suffix: PostgresLockBenchmark.interlock:p0.50
+            int colon = columns.get(0).indexOf(':');
+            String benchmark = colon < 0 ? columns.get(0) : columns.get(0).substring(0, colon);
+            String suffix = colon < 0 ? "" : columns.get(0).substring(colon);
+            String shortName =
+                    benchmark.substring(benchmark.lastIndexOf('.', benchmark.lastIndexOf('.') - 1) + 1) + suffix;
             String backend = columns.size() > 7 ? columns.get(7) : "";
             scores.put(
                     key(shortName, backend),

@@ -70,21 +70,22 @@ public final class Report {
      * @throws IOException if a results file cannot be read
      */
     public static void main(String[] args) throws IOException {
-        Map<String, String> options = new HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
-        }
-        String runSeconds = options.get("run-seconds");
-        String otherSeconds = options.get("other-cpu-seconds");
-        Disturbance disturbance = new Disturbance(
-                options.get("load-before"),
-                runSeconds == null ? 0 : Long.parseLong(runSeconds),
-                otherSeconds == null ? -1 : Long.parseLong(otherSeconds));
+        Map<String, String> options = options(args);
+        Disturbance disturbance = Disturbance.of(options);
         print(
                 Path.of(options.getOrDefault("jmh", "jmh.csv")),
                 Path.of(options.getOrDefault("multiprocess", "multiprocess.tsv")),
                 disturbance,
                 System.out);
+    }
+
+    /** Reads {@code --name value} pairs into a map keyed by name. */
+    static Map<String, String> options(String[] args) {
+        Map<String, String> options = new HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        }
+        return options;
     }
 
     /**
@@ -98,6 +99,16 @@ public final class Report {
 
         /** Nothing recorded. */
         static final Disturbance UNKNOWN = new Disturbance(null, 0, -1);
+
+        /** Reads {@code --load-before}, {@code --run-seconds} and {@code --other-cpu-seconds}. */
+        static Disturbance of(Map<String, String> options) {
+            String runSeconds = options.get("run-seconds");
+            String otherSeconds = options.get("other-cpu-seconds");
+            return new Disturbance(
+                    options.get("load-before"),
+                    runSeconds == null ? 0 : Long.parseLong(runSeconds),
+                    otherSeconds == null ? -1 : Long.parseLong(otherSeconds));
+        }
 
         /** Returns the share of the machine's CPU capacity that other processes used, in percent. */
         double otherCpuPercent() {
@@ -117,7 +128,7 @@ public final class Report {
      */
     static void print(Path jmh, Path multiprocess, Disturbance disturbance, PrintStream out) throws IOException {
         Report report = new Report(out);
-        report.machine(disturbance);
+        machine(disturbance, out);
         if (Files.exists(jmh)) {
             report.singleProcess(JmhScores.read(jmh));
         } else {
@@ -131,7 +142,8 @@ public final class Report {
         report.targets();
     }
 
-    private void machine(Disturbance disturbance) throws IOException {
+    /** Prints the machine and what else ran on it; shared with {@link PostgresReport}. */
+    static void machine(Disturbance disturbance, PrintStream out) throws IOException {
         String cpu;
         try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
             cpu = lines.filter(line -> line.startsWith("model name"))
@@ -392,7 +404,7 @@ public final class Report {
     }
 
     /** A wait time with the unit that keeps it short: 31 ns, 4.2 µs, 3.9 ms. */
-    private static String duration(double nanos) {
+    static String duration(double nanos) {
         if (nanos < 1_000) {
             return String.format(Locale.ROOT, "%.0f ns", nanos);
         }

@@ -19,8 +19,9 @@ class HammerTests {
     void runShouldCountEveryPairAndTimeEveryLock() throws InterruptedException {
         try (InMemoryManager manager = InMemoryManager.create(4)) {
             Locker shared = manager.allocateLock();
-            HammerResult result = Hammer.prepare(List.of(shared, shared), Duration.ofMillis(50))
-                    .run();
+            ContendedLock lock = ContendedLock.of(shared);
+            HammerResult result =
+                    Hammer.prepare(List.of(lock, lock), Duration.ofMillis(50)).run();
             assertThat(result.pairs()).isPositive();
             assertThat(result.waits().count()).isEqualTo(result.pairs());
             assertThat(result.elapsedNanos())

@@ -51,4 +51,27 @@ class MultiProcessBenchmarkTests {
                             "interlock-bench-" + ProcessHandle.current().pid() + "-"));
         }
     }
+
+    @Test
+    void mainWithPostgresSubjectsShouldRunEachAcrossProcessesAndLeaveNoLockSpace(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("pg.tsv");
+        MultiProcessBenchmark.main(new String[] {
+            "--rounds", "1",
+            "--duration-ms", "100",
+            "--processes", "2",
+            "--threads", "1",
+            "--patterns", "ONE",
+            "--backends", "",
+            "--postgres", "POSTGRESQL,JDBC_LOCK_REGISTRY,SHEDLOCK",
+            "--out", out.toString(),
+            "--log", dir.resolve("children.log").toString()
+        });
+        List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
+        List<RoundRecord> records =
+                lines.subList(1, lines.size()).stream().map(RoundRecord::parse).toList();
+        assertThat(records)
+                .extracting(r -> r.round() + " " + r.subject() + " " + r.pattern() + " " + r.processes())
+                .containsExactly("1 POSTGRESQL ONE 2", "1 JDBC_LOCK_REGISTRY ONE 2", "1 SHEDLOCK ONE 2");
+        assertThat(records).allSatisfy(r -> assertThat(r.pairsPerSecond()).isPositive());
+    }
 }
