@@ -106,6 +106,11 @@ final class Connections {
         }
     }
 
+    /** The session timeout in milliseconds, the idle bound of a waiter session at a lock's queue. */
+    long sessionTimeoutMillis() {
+        return options.sessionTimeout().toMillis();
+    }
+
     private String serverOptions(boolean holder) {
         Duration timeout = options.sessionTimeout();
         long timeoutMillis = timeout.toMillis();

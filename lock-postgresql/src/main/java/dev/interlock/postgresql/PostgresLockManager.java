@@ -60,7 +60,8 @@ import org.slf4j.LoggerFactory;
  * java.sql.DriverManager}; it never borrows from the application's pool. Holding any number of
  * locks costs one session; threads waiting for locks held elsewhere cost up to {@link
  * Options#maxWaitingSessions()} more, which sleep on the server until the lock is free (no
- * polling). Behind PgBouncer only session pooling works.
+ * polling); waiters of one lock queue on the server, so that a release wakes one of them, across
+ * every process. Behind PgBouncer only session pooling works.
  *
  * <p><b>Lost locks.</b> The server releases a session's locks when the session ends: its client
  * died ({@code kill -9}: within milliseconds), it was terminated, the server restarted, or the
@@ -823,6 +824,8 @@ public final class PostgresLockManager extends AbstractManager {
             return false;
         }
         boolean acquired = false;
+        // This thread's place in the lock's queue on the server, from its first wait on.
+        Waiters.Place place = null;
         try {
             int failures = 0;
             while (true) {
@@ -860,8 +863,18 @@ public final class PostgresLockManager extends AbstractManager {
                 if (remaining <= 0) {
                     return false;
                 }
+                if (place == null) {
+                    place = waiters.enter(spaceKey, id, remaining);
+                    if (place == null) {
+                        return false;
+                    }
+                    remaining = forever ? FOREVER : timeoutNanos - (System.nanoTime() - start);
+                    if (remaining <= 0) {
+                        return false;
+                    }
+                }
                 try {
-                    if (!waiters.awaitRelease(spaceKey, id, remaining)) {
+                    if (!place.await(remaining)) {
                         return false;
                     }
                     failures = 0;
@@ -873,6 +886,9 @@ public final class PostgresLockManager extends AbstractManager {
                 }
             }
         } finally {
+            if (place != null) {
+                place.close();
+            }
             if (!acquired) {
                 gate.release();
             }

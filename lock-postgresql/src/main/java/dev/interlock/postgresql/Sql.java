@@ -100,17 +100,42 @@ final class Sql {
     static final String HEARTBEAT = "SELECT 1";
 
     /**
-     * A waiter session's wait, in one round trip: sets the server-side bound of the wait (in
-     * milliseconds, 0 for none), then waits in shared mode, which the server grants only once no
-     * session holds the lock exclusively (the holder released it or its session ended), and
-     * releases the shared lock at once. The holder session then tries again with {@link
-     * #TRY_LOCK}. Target-list items are evaluated in order.
+     * A waiter session's first wait for a lock, in one round trip. Target-list items are evaluated
+     * in order. It sets the server-side bound of the wait (in milliseconds, 0 for none), then
+     * takes the lock's queue key {@code (space_key, -2 - id)} ({@link Waiters#queueKey})
+     * exclusively: the server grants waiting exclusive requests one at a time in the order they
+     * came, so only the head of the queue, one waiter per lock across every process, goes on. It
+     * sets the bound again to what is left of it ({@code lock_timeout} bounds each lock wait, not
+     * the statement), arms {@code idle_session_timeout} (the session timeout, in milliseconds) so
+     * that a frozen client cannot keep the queue key for good, then waits in shared mode, which the
+     * server grants only once no session holds the lock exclusively (the holder released it or its
+     * session ended), and releases the shared lock at once. The holder session then tries again
+     * with {@link #TRY_LOCK}; the waiter session keeps the queue key until that succeeded or the
+     * wait ended ({@link #LEAVE_QUEUE}, {@link #RELEASE_ALL}).
+     */
+    static final String AWAIT_TURN = "SELECT set_config('lock_timeout', ?, false), pg_advisory_lock(?, ?),"
+            + " set_config('lock_timeout', CASE WHEN ?::bigint = 0 THEN '0' ELSE greatest(1, ?::bigint"
+            + " - (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::bigint) || 'ms' END, false),"
+            + " set_config('idle_session_timeout', ?, false),"
+            + " pg_advisory_lock_shared(?, ?), pg_advisory_unlock_shared(?, ?)";
+
+    /**
+     * A waiter session's wait for a lock when it holds the lock's queue key already (another
+     * manager took the lock between the release and our holder session's try): sets the
+     * server-side bound of the wait, waits in shared mode until nobody holds the lock exclusively,
+     * and releases the shared lock.
      */
     static final String AWAIT_RELEASE = "SELECT set_config('lock_timeout', ?, false),"
             + " pg_advisory_lock_shared(?, ?), pg_advisory_unlock_shared(?, ?)";
 
-    /** Drops every advisory lock of a waiter session, after a wait that ended by an error. */
-    static final String RELEASE_ALL = "SELECT pg_advisory_unlock_all()";
+    /** Gives up a lock's queue key ({@link #AWAIT_TURN}) once the holder session has the lock. */
+    static final String LEAVE_QUEUE = "SELECT pg_advisory_unlock(?, ?), set_config('idle_session_timeout', '0', false)";
+
+    /**
+     * Drops every advisory lock of a waiter session, the queue key included, after a wait that
+     * ended by an error, and disarms the idle bound of {@link #AWAIT_TURN}.
+     */
+    static final String RELEASE_ALL = "SELECT pg_advisory_unlock_all(), set_config('idle_session_timeout', '0', false)";
 
     // --- Allocation and names (holder session) ---------------------------------------------
 

@@ -3,6 +3,7 @@ package dev.interlock.postgresql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -10,16 +11,20 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A bounded set of waiter sessions. A waiter session sleeps on the server until a lock is free
- * (no client-side polling) and holds nothing afterwards; the holder session then takes the lock.
- * The statement runs on a thread of this class so that the calling thread can be interrupted: an
- * interrupt, a timeout or {@link #close()} cancels the server-side wait.
+ * (no client-side polling); the holder session then takes the lock. Waiters of one lock queue on
+ * the server on the lock's queue key {@link #queueKey}, across every process, so that a release
+ * wakes one waiting process rather than all of them. The statement runs on a thread of this class
+ * so that the calling thread can be interrupted: an interrupt, a timeout or {@link #close()}
+ * cancels the server-side wait.
  *
  * @author Interlock team
  */
@@ -54,59 +59,108 @@ final class Waiters {
     }
 
     /**
-     * Waits on the server until nobody holds lock {@code (spaceKey, id)} exclusively.
+     * The second half of the advisory key of lock {@code id}'s queue, {@code (space_key, -2 - id)}:
+     * negative, so never a lock ID, and never -1, the allocation key. Lock IDs are below {@code
+     * numLocks}, at most {@link Integer#MAX_VALUE}, so {@code -2 - id} does not overflow.
+     */
+    static int queueKey(int id) {
+        return -2 - id;
+    }
+
+    /**
+     * Takes a waiter-session permit for one waiting thread of lock {@code (spaceKey, id)}.
      *
      * @param timeoutNanos how long at most; {@link Long#MAX_VALUE} for no limit
-     * @return {@code true} when the lock was free at some moment, {@code false} on timeout
-     * @throws InterruptedException if interrupted; the server-side wait was cancelled
-     * @throws SQLException if the waiter session failed; it was discarded
-     * @throws PostgresConnectionException if no waiter session could be opened
+     * @return the thread's place, which it must {@linkplain Place#close() close}; {@code null} on timeout
+     * @throws InterruptedException if interrupted
      */
-    boolean awaitRelease(int spaceKey, int id, long timeoutNanos) throws InterruptedException, SQLException {
-        long start = System.nanoTime();
-        boolean forever = timeoutNanos == FOREVER;
-        if (forever) {
+    @Nullable
+    Place enter(int spaceKey, int id, long timeoutNanos) throws InterruptedException {
+        if (timeoutNanos == FOREVER) {
             permits.acquire();
         } else if (!permits.tryAcquire(timeoutNanos, TimeUnit.NANOSECONDS)) {
-            return false;
+            return null;
         }
-        try {
-            long remaining = forever ? FOREVER : timeoutNanos - (System.nanoTime() - start);
-            if (remaining <= 0) {
-                return false;
-            }
-            Connection connection = idle.pollFirst();
+        return new Place(spaceKey, id);
+    }
+
+    /**
+     * One waiting thread's place in the queue of one lock: a permit, a waiter session once it
+     * waited, and whether that session holds the queue key, that is whether this thread is the
+     * one waiter of the lock, across every process, that a release wakes. The queue key is kept
+     * until {@link #close()}, so that the next waiter cannot overtake while the holder session
+     * tries the lock; a wait ended by a timeout, a cancel or a failure gives it up.
+     */
+    final class Place implements AutoCloseable {
+
+        private final int spaceKey;
+
+        private final int id;
+
+        private @Nullable Connection connection;
+
+        private boolean queued;
+
+        private Place(int spaceKey, int id) {
+            this.spaceKey = spaceKey;
+            this.id = id;
+        }
+
+        /**
+         * Waits on the server, first for the head of the lock's queue unless this place is
+         * there already, then until nobody holds the lock exclusively.
+         *
+         * @param timeoutNanos how long at most; {@link Long#MAX_VALUE} for no limit
+         * @return {@code true} when the lock was free at some moment, {@code false} on timeout
+         * @throws InterruptedException if interrupted; the server-side wait was cancelled
+         * @throws SQLException if the waiter session failed; it was discarded
+         * @throws PostgresConnectionException if no waiter session could be opened
+         */
+        boolean await(long timeoutNanos) throws InterruptedException, SQLException {
+            boolean forever = timeoutNanos == FOREVER;
             if (connection == null) {
-                connection = connections.open(false);
+                Connection reused = idle.pollFirst();
+                connection = reused != null ? reused : connections.open(false);
+                busy.add(connection);
             }
-            busy.add(connection);
+            Connection session = connection;
             boolean healthy = false;
-            try (PreparedStatement wait = connection.prepareStatement(Sql.AWAIT_RELEASE)) {
-                long millis = forever ? 0 : Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining));
-                wait.setString(1, millis + "ms");
-                wait.setInt(2, spaceKey);
-                wait.setInt(3, id);
-                wait.setInt(4, spaceKey);
-                wait.setInt(5, id);
+            try (PreparedStatement wait = session.prepareStatement(queued ? Sql.AWAIT_RELEASE : Sql.AWAIT_TURN)) {
+                long millis = forever ? 0 : Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos));
+                int p = 1;
+                wait.setString(p++, millis + "ms");
+                if (!queued) {
+                    wait.setInt(p++, spaceKey);
+                    wait.setInt(p++, queueKey(id));
+                    wait.setLong(p++, millis);
+                    wait.setLong(p++, millis);
+                    wait.setString(p++, connections.sessionTimeoutMillis() + "ms");
+                }
+                wait.setInt(p++, spaceKey);
+                wait.setInt(p++, id);
+                wait.setInt(p++, spaceKey);
+                wait.setInt(p, id);
                 if (closed) {
                     throw new SQLException("the manager was closed", "08003");
                 }
-                Connection session = connection;
+                queued = false; // until the statement succeeds; every failure below drops the queue key
                 Future<Boolean> result = threads.submit(() -> {
                     try {
                         wait.executeQuery().close();
                         return true;
                     } catch (SQLException ex) {
                         if ("55P03".equals(ex.getSQLState())) {
-                            releaseShared(session);
+                            releaseAll(session);
                             return false; // lock_timeout: the server ended the wait
                         }
                         throw ex;
                     }
                 });
                 try {
-                    boolean free = forever ? result.get() : result.get(remaining + GRACE_NANOS, TimeUnit.NANOSECONDS);
+                    boolean free =
+                            forever ? result.get() : result.get(timeoutNanos + GRACE_NANOS, TimeUnit.NANOSECONDS);
                     healthy = true;
+                    queued = free;
                     return free;
                 } catch (InterruptedException ex) {
                     healthy = cancel(wait, result);
@@ -122,27 +176,70 @@ final class Waiters {
                     throw new SQLException("The waiter session failed: " + cause, "08006", cause);
                 }
             } finally {
-                busy.remove(connection);
-                if (healthy && !closed) {
-                    idle.addFirst(connection);
-                } else {
-                    abort(connection);
+                if (!healthy || closed) {
+                    busy.remove(session);
+                    abort(session);
+                    connection = null;
+                    queued = false;
                 }
             }
-        } finally {
+        }
+
+        /**
+         * Leaves the queue: gives the queue key up (in the background, so that the lock's new
+         * holder does not wait for it), returns the waiter session and the permit.
+         */
+        @Override
+        public void close() {
+            Connection session = connection;
+            if (session == null) {
+                permits.release();
+            } else if (!queued) {
+                park(session);
+            } else {
+                try {
+                    threads.execute(() -> {
+                        try (PreparedStatement leave = session.prepareStatement(Sql.LEAVE_QUEUE)) {
+                            leave.setInt(1, spaceKey);
+                            leave.setInt(2, queueKey(id));
+                            leave.executeQuery().close();
+                            park(session);
+                        } catch (SQLException | RuntimeException ex) {
+                            // A session that dies releases the queue key with it.
+                            busy.remove(session);
+                            abort(session);
+                            permits.release();
+                        }
+                    });
+                } catch (RejectedExecutionException ex) {
+                    busy.remove(session);
+                    abort(session);
+                    permits.release();
+                }
+            }
+        }
+
+        private void park(Connection session) {
+            busy.remove(session);
+            if (closed) {
+                abort(session);
+            } else {
+                idle.addFirst(session);
+            }
             permits.release();
         }
     }
 
     /**
-     * Drops the shared lock that a wait statement ended by an error may still hold. The server can
-     * grant {@code pg_advisory_lock_shared} and then end the statement with the lock timeout or a
-     * cancel that arrived at the same moment, before {@code pg_advisory_unlock_shared} ran; a
-     * session-level lock survives the error, and a waiter session reused with it would keep every
-     * holder session from taking the lock, for good. A waiter session holds nothing otherwise.
+     * Drops every advisory lock of a waiter session after a wait statement ended by an error: the
+     * queue key, and a shared lock the statement may still hold. The server can grant {@code
+     * pg_advisory_lock_shared} and then end the statement with the lock timeout or a cancel that
+     * arrived at the same moment, before {@code pg_advisory_unlock_shared} ran; a session-level
+     * lock survives the error, and a waiter session reused with it would keep every holder session
+     * from taking the lock, for good. A waiter session between waits holds nothing otherwise.
      */
-    private static void releaseShared(Connection session) throws SQLException {
-        try (java.sql.Statement st = session.createStatement()) {
+    private static void releaseAll(Connection session) throws SQLException {
+        try (Statement st = session.createStatement()) {
             st.execute(Sql.RELEASE_ALL);
         }
     }
@@ -163,7 +260,7 @@ final class Waiters {
                 return false;
             }
             try {
-                releaseShared(wait.getConnection());
+                releaseAll(wait.getConnection());
                 return true;
             } catch (SQLException failed) {
                 return false;

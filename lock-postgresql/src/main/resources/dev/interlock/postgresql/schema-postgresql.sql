@@ -15,7 +15,9 @@
 --
 -- Advisory lock keys: lock ID n of a lock space is the session-level advisory lock
 -- pg_advisory_lock(space_key, n) in the two-int4 form (pg_locks: classid = space_key,
--- objid = n, objsubid = 2); key n = -1 of a space serializes its allocations (transaction-level).
+-- objid = n, objsubid = 2); key n = -1 of a space serializes its allocations (transaction-level);
+-- key -2 - n is lock n's queue key, which waiter sessions take while they wait for lock n (so that
+-- a release wakes one waiter). Lock IDs are below num_locks <= 2^31 - 1, so no key meets another.
 -- Applications that use the one-bigint form (objsubid = 1) can never collide with these.
 
 CREATE SCHEMA interlock;
