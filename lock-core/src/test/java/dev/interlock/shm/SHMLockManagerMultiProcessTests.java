@@ -40,7 +40,7 @@ class SHMLockManagerMultiProcessTests {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
 
-    /** Default recovery timeout plus slack for JVM scheduling on a loaded 2-core machine: podman's kill -9 bound of 1 s. */
+    /** Default recovery timeout plus slack for JVM scheduling on a loaded 2-core machine: the 1 s bound the issues set for a kill -9 takeover. */
     private static final Duration RECOVERY_BOUND = Duration.ofMillis(250 + 750);
 
     private final String segment = SegmentNames.unique("multi");
