@@ -2,10 +2,6 @@ package dev.interlock.testing;
 
 import dev.interlock.LockHandle;
 import dev.interlock.Manager;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Child-JVM main that increments {@link SharedCounter}s under temporary name locks ({@link
@@ -25,50 +21,17 @@ public final class TemporaryNameWorker {
     private TemporaryNameWorker() {}
 
     /**
-     * Runs the worker.
+     * Runs the worker ({@link CounterWorker}'s harness), locking the name {@code name-k} for counter
+     * {@code k}.
      *
      * @param args {@code openerClass location threads iterations names counterDir}
      * @throws InterruptedException if interrupted while joining the threads
      */
     public static void main(String[] args) throws InterruptedException {
-        ManagerOpener opener = ManagerOpener.forClassName(args[0]);
-        String location = args[1];
-        int threads = Integer.parseInt(args[2]);
-        int iterations = Integer.parseInt(args[3]);
-        int names = Integer.parseInt(args[4]);
-        Path counterDir = Path.of(args[5]);
-        List<Throwable> failures = new ArrayList<>();
-        try (Manager manager = opener.open(location)) {
-            System.out.println("READY");
-            List<Thread> workers = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                Thread worker = new Thread(() -> increment(manager, iterations, names, counterDir), "worker-" + t);
-                worker.setUncaughtExceptionHandler((thread, ex) -> {
-                    synchronized (failures) {
-                        failures.add(ex);
-                    }
-                    ex.printStackTrace(System.out);
-                });
-                workers.add(worker);
-                worker.start();
-            }
-            for (Thread worker : workers) {
-                worker.join();
-            }
-            System.out.println("DONE " + (long) threads * iterations);
-        }
-        System.exit(failures.isEmpty() ? 0 : 1);
-    }
-
-    private static void increment(Manager manager, int iterations, int names, Path counterDir) {
-        for (int i = 0; i < iterations; i++) {
-            int k = ThreadLocalRandom.current().nextInt(names);
+        CounterWorker.run(args, (manager, k, counter) -> {
             try (LockHandle held = manager.lockName("name-" + k)) {
-                new SharedCounter(counterDir.resolve("counter-" + k)).increment();
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("Interrupted while waiting for name-" + k, ex);
+                counter.increment();
             }
-        }
+        });
     }
 }
