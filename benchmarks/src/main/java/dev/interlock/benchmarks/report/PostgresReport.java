@@ -6,7 +6,6 @@ import dev.interlock.benchmarks.report.JmhScores.Score;
 import dev.interlock.benchmarks.report.Report.Disturbance;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -108,10 +107,7 @@ public final class PostgresReport {
         report.uncontended(jmhRounds);
         List<RoundRecord> records = List.of();
         if (Files.exists(multiprocess)) {
-            List<String> lines = Files.readAllLines(multiprocess, StandardCharsets.UTF_8);
-            records = lines.subList(1, lines.size()).stream()
-                    .map(RoundRecord::parse)
-                    .toList();
+            records = Report.readRounds(multiprocess);
         }
         if (records.isEmpty()) {
             out.println("No multi-process rounds in " + multiprocess + ": the peers' table is missing.\n");
@@ -296,10 +292,6 @@ public final class PostgresReport {
 
     private static List<Double> figures(List<RoundRecord> runs, ToDoubleFunction<RoundRecord> figure) {
         return runs.stream().map(figure::applyAsDouble).toList();
-    }
-
-    private static double median(List<RoundRecord> runs, ToDoubleFunction<RoundRecord> figure) {
-        return Report.median(figures(runs, figure));
     }
 
     private static String micros(List<Double> nanos) {

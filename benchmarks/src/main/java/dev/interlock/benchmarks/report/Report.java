@@ -370,7 +370,8 @@ public final class Report {
         out.println();
     }
 
-    private static List<RoundRecord> readRounds(Path file) throws IOException {
+    /** Reads the rounds of a multi-process results file (a header line, then one round a line). */
+    static List<RoundRecord> readRounds(Path file) throws IOException {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         return lines.subList(1, lines.size()).stream().map(RoundRecord::parse).toList();
     }
@@ -387,7 +388,8 @@ public final class Report {
         };
     }
 
-    private static double median(List<RoundRecord> runs, ToDoubleFunction<RoundRecord> figure) {
+    /** The median of one figure of {@code runs}. */
+    static double median(List<RoundRecord> runs, ToDoubleFunction<RoundRecord> figure) {
         return median(runs.stream().map(figure::applyAsDouble).toList());
     }
 
