@@ -328,9 +328,14 @@ final class AllocationTable implements AutoCloseable {
      * Returns the ID bound to {@code name}, refreshing the copy of the name log first when another
      * process changed it (under a shared lock, as {@link #refreshNames()} does).
      */
-    synchronized OptionalInt boundId(String name) {
-        refreshNames();
-        return names.idOf(name);
+    OptionalInt boundId(String name) {
+        mutex.lock();
+        try {
+            refreshNames();
+            return names.idOf(name);
+        } finally {
+            mutex.unlock();
+        }
     }
 
     /** Returns every binding as of the last refresh, sorted by name. */

@@ -727,14 +727,19 @@ final class LockDirectory implements AutoCloseable {
     }
 
     static String symbolic(int permissions) {
+        return PosixFilePermissions.toString(permissions(permissions));
+    }
+
+    /** The permission bits of a mode ({@code 0777} at most) as a set. */
+    static Set<PosixFilePermission> permissions(int mode) {
         Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
         PosixFilePermission[] all = PosixFilePermission.values();
         for (int i = 0; i < all.length; i++) {
-            if ((permissions & (0400 >> i)) != 0) {
+            if ((mode & (0400 >> i)) != 0) {
                 set.add(all[i]);
             }
         }
-        return PosixFilePermissions.toString(set);
+        return set;
     }
 
     @Override

@@ -42,10 +42,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -126,10 +124,6 @@ final class PortableFileCalls implements FileCalls {
             EISDIR, "Is a directory",
             EROFS, "Read-only file system");
 
-    private static final long MIN_BACKOFF_NANOS = 20_000;
-
-    private static final long MAX_BACKOFF_NANOS = 1_000_000;
-
     private static final boolean POSIX =
             FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
 
@@ -204,7 +198,7 @@ final class PortableFileCalls implements FileCalls {
             options.add(LinkOption.NOFOLLOW_LINKS);
         }
         FileAttribute<?>[] attributes = (flags & O_CREAT) != 0 && POSIX
-                ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(permissions(mode))}
+                ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(LockDirectory.permissions(mode))}
                 : new FileAttribute<?>[0];
         if (access != O_RDWR) {
             return new SharedChannel(file, FileChannel.open(file, options, attributes), false);
@@ -278,14 +272,14 @@ final class PortableFileCalls implements FileCalls {
             }
             // flock converts a lock non-atomically too: the old one is dropped first.
             release(descriptor);
-            long backoff = MIN_BACKOFF_NANOS;
+            long backoff = LockFiles.LockFile.MIN_BACKOFF_NANOS;
             while (!tryLock(descriptor, sharedLock)) {
                 if ((operation & LOCK_NB) != 0) {
                     return fail(EWOULDBLOCK, descriptor.path.toString());
                 }
                 // A blocking flock is not interruptible here either; callers keep their waits short.
                 LockSupport.parkNanos(this, backoff);
-                backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
+                backoff = Math.min(backoff * 2, LockFiles.LockFile.MAX_BACKOFF_NANOS);
             }
             return 0;
         } catch (IOException ex) {
@@ -401,7 +395,7 @@ final class PortableFileCalls implements FileCalls {
         }
         try {
             Files.getFileAttributeView(descriptor.path, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-                    .setPermissions(permissions(mode));
+                    .setPermissions(LockDirectory.permissions(mode));
             return 0;
         } catch (IOException ex) {
             return fail(ex, descriptor.path);
@@ -512,17 +506,6 @@ final class PortableFileCalls implements FileCalls {
             }
         }
         return new ArrayList<>(held.values());
-    }
-
-    private static Set<PosixFilePermission> permissions(int mode) {
-        Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
-        PosixFilePermission[] all = PosixFilePermission.values();
-        for (int i = 0; i < all.length; i++) {
-            if ((mode & (0400 >> i)) != 0) {
-                set.add(all[i]);
-            }
-        }
-        return set;
     }
 
     private int fail(int errno, String detail) {

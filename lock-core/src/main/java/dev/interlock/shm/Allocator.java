@@ -16,8 +16,11 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Allocation state and lock names in the segment (sections 5 and 7 of {@code
@@ -51,7 +54,9 @@ final class Allocator {
      * {@code "allocate"} after the lowest free ID was found and before it is marked, {@code
      * "repair"} at the start of {@link #repair()}. Null (one volatile read) outside tests.
      */
-    static volatile java.util.function.@Nullable Consumer<String> testHook;
+    static volatile @Nullable Consumer<String> testHook;
+
+    private static final Logger logger = LoggerFactory.getLogger(Allocator.class);
 
     /** How long {@link #closeWhenIdle} waits between two warnings about operations still running. */
     private static final long CLOSE_WARNING_NANOS = TimeUnit.SECONDS.toNanos(5);
@@ -413,14 +418,13 @@ final class Allocator {
                 long left = idle.awaitNanos(CLOSE_WARNING_NANOS);
                 if (left <= 0 && inFlight > 0) {
                     waited += CLOSE_WARNING_NANOS;
-                    org.slf4j.LoggerFactory.getLogger(Allocator.class)
-                            .warn(
-                                    "Closing {} has waited {} s for {} allocator operation(s) of its own threads to"
-                                            + " finish; it ends its session only after them, so that no other"
-                                            + " process takes the allocator over from a live holder",
-                                    owner,
-                                    TimeUnit.NANOSECONDS.toSeconds(waited),
-                                    inFlight);
+                    logger.warn(
+                            "Closing {} has waited {} s for {} allocator operation(s) of its own threads to"
+                                    + " finish; it ends its session only after them, so that no other"
+                                    + " process takes the allocator over from a live holder",
+                            owner,
+                            TimeUnit.NANOSECONDS.toSeconds(waited),
+                            inFlight);
                 }
             }
         } catch (InterruptedException ex) {
@@ -520,7 +524,7 @@ final class Allocator {
     }
 
     private void hook(String step) {
-        java.util.function.Consumer<String> hook = testHook;
+        Consumer<String> hook = testHook;
         if (hook != null) {
             hook.accept(step);
         }

@@ -239,10 +239,7 @@ final class LockWords {
             int next = (word & ShmLayout.TOKEN_MASK) == 0 ? 0 : word & ~ShmLayout.HANDOFF_BIT;
             int witness = segment.compareAndExchangeInt(record, word, next);
             if (witness == word) {
-                NativeCalls.futexWake(segment.address(record), Integer.MAX_VALUE);
-                if (id >= 0) {
-                    unparkOne(id);
-                }
+                wake(record, id, Integer.MAX_VALUE);
                 return;
             }
             word = witness;
@@ -294,10 +291,7 @@ final class LockWords {
                     record, word, handOff ? ShmLayout.HANDOFF_BIT | ShmLayout.WAITERS_BIT : 0);
             if (witness == word) {
                 // A hand-off wakes every sleeper: the one woken by a single wake may not be starving.
-                NativeCalls.futexWake(segment.address(record), handOff ? Integer.MAX_VALUE : 1);
-                if (id >= 0) {
-                    unparkOne(id);
-                }
+                wake(record, id, handOff ? Integer.MAX_VALUE : 1);
                 return true;
             }
             word = witness;
@@ -359,10 +353,7 @@ final class LockWords {
         int ours = segment.intAcquire(record);
         if ((ours & ShmLayout.TOKEN_MASK) == token
                 && segment.compareAndSetInt(record, ours, deadWord | (ours & ~ShmLayout.TOKEN_MASK))) {
-            NativeCalls.futexWake(segment.address(record), Integer.MAX_VALUE);
-            if (id >= 0) {
-                unparkOne(id);
-            }
+            wake(record, id, Integer.MAX_VALUE);
         }
     }
 
@@ -403,6 +394,17 @@ final class LockWords {
             }
         }
         return queue;
+    }
+
+    /**
+     * Wakes up to {@code count} sleepers of other processes on the word at {@code record}, and the
+     * first thread of this manager parked on lock {@code id} (none when {@code id} is negative).
+     */
+    private void wake(int record, int id, int count) {
+        NativeCalls.futexWake(segment.address(record), count);
+        if (id >= 0) {
+            unparkOne(id);
+        }
     }
 
     private void unparkOne(int id) {
