@@ -14,7 +14,7 @@ import org.springframework.util.ClassUtils;
  * {@link org.springframework.boot.health.contributor.HealthIndicator HealthIndicator} {@code
  * interlock}: UP with the lock figures while the manager works and enough locks are free to
  * allocate; DOWN when the manager cannot be used (closed, storage gone) or fewer locks than the
- * threshold ({@code interlock.health.min-available}) are free, so the shortage shows before
+ * threshold ({@code management.health.interlock.min-available}) are free, so the shortage shows before
  * allocation starts failing. Backends without a lock limit are never DOWN for lack of locks.
  *
  * <p>For the PostgreSQL backend it also reports the holder session's state ({@code session},
@@ -79,7 +79,7 @@ public class InterlockHealthIndicator extends AbstractHealthIndicator {
                 .withDetail("minAvailable", minAvailable);
         if (free < minAvailable) {
             logger.warn(
-                    "Only {} of {} Interlock locks are free to allocate, fewer than interlock.health.min-available"
+                    "Only {} of {} Interlock locks are free to allocate, fewer than management.health.interlock.min-available"
                             + " ({}): free locks that are no longer needed, or raise the lock count",
                     free,
                     allocated + free,

@@ -276,25 +276,6 @@ final class WithLockAttribute {
     }
 
     /**
-     * Returns the annotation's expression text, used as the metric tag.
-     *
-     * @return the name or ID expression as written
-     */
-    String expressionText() {
-        return expressionText;
-    }
-
-    /**
-     * Returns how long to wait for the lock.
-     *
-     * @return the timeout, or {@code null} to wait indefinitely
-     */
-    @Nullable
-    Duration timeout() {
-        return timeout;
-    }
-
-    /**
      * Returns the result of a call skipped with {@link OnTimeout#SKIP}: an empty value of the
      * method's return type.
      *

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.springframework.integration.support.locks.LockRegistry;
 
 /**
@@ -170,8 +171,8 @@ public final class InterlockLockRegistry implements LockRegistry<Lock> {
         }
 
         private boolean acquire(Duration timeout) throws InterruptedException {
-            Hold hold = holds.get(key);
-            if (hold != null && hold.owner == Thread.currentThread()) {
+            Hold hold = ownHold();
+            if (hold != null) {
                 return reenter(hold);
             }
             Optional<LockHandle> handle = manager.get().tryLockName(key, timeout);
@@ -185,8 +186,8 @@ public final class InterlockLockRegistry implements LockRegistry<Lock> {
          * @return whether the calling thread held the key
          */
         private boolean reentered() {
-            Hold hold = holds.get(key);
-            if (hold == null || hold.owner != Thread.currentThread()) {
+            Hold hold = ownHold();
+            if (hold == null) {
                 return false;
             }
             if (!reenter(hold)) {
@@ -195,6 +196,12 @@ public final class InterlockLockRegistry implements LockRegistry<Lock> {
                         + " unprotected, and lock the key afresh");
             }
             return true;
+        }
+
+        /** Returns the key's hold if the calling thread owns it, else {@code null}. */
+        private @Nullable Hold ownHold() {
+            Hold hold = holds.get(key);
+            return hold != null && hold.owner == Thread.currentThread() ? hold : null;
         }
 
         /** Counts one more hold of a valid hold; ends a lost one and returns {@code false}. */

@@ -62,31 +62,32 @@ public final class MicrometerWithLockListener implements WithLockListener {
                                 .register(registry))
                 .record(waitNanos, TimeUnit.NANOSECONDS);
         if (outcome == AcquisitionOutcome.TIMEOUT) {
-            timeouts.computeIfAbsent(
-                            lock,
-                            key -> Counter.builder(InterlockMetrics.LOCK_TIMEOUTS)
-                                    .description("@WithLock calls that timed out waiting for their lock")
-                                    .tag("lock", lock)
-                                    .register(registry))
-                    .increment();
+            count(
+                    timeouts,
+                    InterlockMetrics.LOCK_TIMEOUTS,
+                    "@WithLock calls that timed out waiting for their lock",
+                    lock);
         }
         if (outcome == AcquisitionOutcome.SKIPPED) {
-            skips.computeIfAbsent(
-                            lock,
-                            key -> Counter.builder(InterlockMetrics.LOCK_SKIPS)
-                                    .description("@WithLock calls skipped because their lock stayed held elsewhere")
-                                    .tag("lock", lock)
-                                    .register(registry))
-                    .increment();
+            count(
+                    skips,
+                    InterlockMetrics.LOCK_SKIPS,
+                    "@WithLock calls skipped because their lock stayed held elsewhere",
+                    lock);
         }
     }
 
     @Override
     public void lockLost(String lock, LostLock lost) {
-        losses.computeIfAbsent(
+        count(losses, InterlockMetrics.LOCK_LOST, "@WithLock calls whose lock was lost while the method ran", lock);
+    }
+
+    /** Increments the counter {@code name} of {@code lock}, built once and kept in {@code counters}. */
+    private void count(Map<String, Counter> counters, String name, String description, String lock) {
+        counters.computeIfAbsent(
                         lock,
-                        key -> Counter.builder(InterlockMetrics.LOCK_LOST)
-                                .description("@WithLock calls whose lock was lost while the method ran")
+                        key -> Counter.builder(name)
+                                .description(description)
                                 .tag("lock", lock)
                                 .register(registry))
                 .increment();

@@ -110,7 +110,7 @@ class InterlockLockRegistryTests {
             }
         });
         interruptible.start();
-        Thread.sleep(100);
+        awaitParked(interruptible);
         interruptible.interrupt();
         assertThat(outcome.get(10, TimeUnit.SECONDS)).isEqualTo("interrupted");
 
@@ -122,9 +122,9 @@ class InterlockLockRegistryTests {
             lock.unlock();
         });
         waiter.start();
-        Thread.sleep(100);
+        awaitParked(waiter);
         waiter.interrupt();
-        Thread.sleep(100);
+        Thread.sleep(100); // the interrupt must not end the wait: give it the chance to
         assertThat(stubborn).isNotDone();
         registry.obtain("foo").unlock();
         assertThat(stubborn.get(10, TimeUnit.SECONDS))
@@ -297,6 +297,17 @@ class InterlockLockRegistryTests {
         @Override
         public void close() {
             delegate.close();
+        }
+    }
+
+    /** Waits (up to 10 s) until {@code thread} is parked, waiting for its lock in this JVM. */
+    private static void awaitParked(Thread thread) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (thread.getState() != Thread.State.WAITING && thread.getState() != Thread.State.TIMED_WAITING) {
+            assertThat(System.nanoTime() - deadline)
+                    .as("%s started waiting", thread.getName())
+                    .isNegative();
+            Thread.sleep(1);
         }
     }
 }

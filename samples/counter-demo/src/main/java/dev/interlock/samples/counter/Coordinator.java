@@ -43,17 +43,8 @@ class Coordinator {
      * @param args this process's arguments, passed on to the workers except {@code --demo.*}
      * @return the exit code: {@link DemoJob#EXACT}, {@link DemoJob#WRONG} or {@link DemoJob#STUCK}
      * @throws IOException if the run's directory cannot be created
-     * @throws IllegalStateException if this process is itself a worker of a job
      */
     int run(ApplicationArguments args) throws IOException {
-        String jobPid = DemoRunner.jobPid();
-        if (jobPid != null) {
-            throw new IllegalStateException(
-                    "This process (pid " + ProcessHandle.current().pid() + ") is a worker of"
-                            + " the demo job with pid " + jobPid + " (environment variable " + DemoRunner.WORKER_OF
-                            + "), yet it was about to start workers of its own; refusing, so that the demo never multiplies"
-                            + " itself. Start the demo without " + DemoRunner.WORKER_OF + " in its environment.");
-        }
         Files.createDirectories(properties.getWorkDir());
         Path runDir = Files.createTempDirectory(properties.getWorkDir(), "run-");
         try {
