@@ -1171,7 +1171,24 @@ public final class PostgresLockManager extends AbstractManager {
 
     @Override
     protected Locker bindName(String name) {
-        Integer found = onSession("Cannot look up lock name '" + name + "'", true, c -> {
+        Integer found = findName(name);
+        int id = found != null ? found : allocateOnServer(null, name, "Cannot bind lock name '" + name + "'");
+        if (id == -2) {
+            throw exhausted();
+        }
+        return new PostgresLock(this, id, Optional.of(name));
+    }
+
+    /** One indexed row instead of every name of the lock space, at each slice of a name wait. */
+    @Override
+    protected OptionalInt boundId(String key) {
+        Integer found = findName(key);
+        return found == null ? OptionalInt.empty() : OptionalInt.of(found);
+    }
+
+    /** Returns the ID bound to {@code name}, or {@code null}, without writing. */
+    private @Nullable Integer findName(String name) {
+        return onSession("Cannot look up lock name '" + name + "'", true, c -> {
             try (PreparedStatement ps = c.prepareStatement(Sql.forSchema(Sql.FIND_NAME, schema))) {
                 ps.setInt(1, spaceKey);
                 ps.setString(2, name);
@@ -1180,11 +1197,6 @@ public final class PostgresLockManager extends AbstractManager {
                 }
             }
         });
-        int id = found != null ? found : allocateOnServer(null, name, "Cannot bind lock name '" + name + "'");
-        if (id == -2) {
-            throw exhausted();
-        }
-        return new PostgresLock(this, id, Optional.of(name));
     }
 
     @Override
