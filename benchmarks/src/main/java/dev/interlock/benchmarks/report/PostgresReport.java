@@ -198,12 +198,12 @@ public final class PostgresReport {
                     displayName(subject),
                     first.processes(),
                     first.threads(),
-                    median(runs, RoundRecord::pairsPerSecond),
+                    Report.median(runs, RoundRecord::pairsPerSecond),
                     min(figures(runs, RoundRecord::pairsPerSecond)),
                     max(figures(runs, RoundRecord::pairsPerSecond)),
                     comparison,
-                    Report.duration(median(runs, RoundRecord::p50Nanos)),
-                    Report.duration(median(runs, RoundRecord::p99Nanos)),
+                    Report.duration(Report.median(runs, RoundRecord::p50Nanos)),
+                    Report.duration(Report.median(runs, RoundRecord::p99Nanos)),
                     Report.duration(max(figures(runs, RoundRecord::maxNanos))));
             if (subject != PostgresSubject.POSTGRESQL) {
                 peerTargets(subject, ours, runs, ratios);
@@ -228,8 +228,8 @@ public final class PostgresReport {
                 runs.get(0).processes(),
                 ratio,
                 ratio >= THROUGHPUT_TARGET ? "met" : "missed"));
-        double ourP99 = median(ours, RoundRecord::p99Nanos);
-        double theirP99 = median(runs, RoundRecord::p99Nanos);
+        double ourP99 = Report.median(ours, RoundRecord::p99Nanos);
+        double theirP99 = Report.median(runs, RoundRecord::p99Nanos);
         targets.add(String.format(
                 Locale.ROOT,
                 "- p99 wait below %s's: %s vs %s — **%s**",
