@@ -3,6 +3,7 @@ package dev.interlock.file;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The C library calls of the file backend, bound by JNA direct mapping (a direct call costs about
@@ -79,6 +80,15 @@ final class Libc {
 
     static final int ELOOP = 40;
 
+    /** {@code futex(2)} operation: sleep while the word holds the expected value. Shared, not private. */
+    static final long FUTEX_WAIT = 0;
+
+    /** {@code futex(2)} operation: wake sleepers on the word, in any process. */
+    static final long FUTEX_WAKE = 1;
+
+    /** {@code SYS_futex}: 202 on x86-64, 98 on aarch64 (the generic table). */
+    static final long SYS_FUTEX = Platform.isARM() ? 98 : 202;
+
     static {
         if (SUPPORTED) {
             Native.register(NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
@@ -137,6 +147,20 @@ final class Libc {
     static native int renameat(int oldDirFd, String oldPath, int newDirFd, String newPath);
 
     static native int geteuid();
+
+    /**
+     * {@code syscall(2)}, used only for {@code futex(2)}: {@code syscall(SYS_FUTEX, address,
+     * operation, value, timeout, 0, 0)}, where {@code timeout} is a relative {@code struct
+     * timespec} (two longs: seconds, nanoseconds) or null.
+     */
+    static native long syscall(
+            long number,
+            long address,
+            long operation,
+            long value,
+            long @Nullable [] timeout,
+            long address2,
+            long value3);
 
     private static native String strerror(int errno);
 }

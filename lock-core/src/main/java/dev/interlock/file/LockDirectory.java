@@ -66,17 +66,21 @@ final class LockDirectory implements AutoCloseable {
     /** The name table, one {@code id TAB name} line per bound name. */
     static final String NAMES_FILE = "names";
 
+    /** The futex words through which a release wakes the waiters of other processes ({@link WakeTable}). */
+    static final String WAKE_FILE = "wake";
+
     static final String LOCK_FILE_SUFFIX = ".lock";
 
     static final String MAGIC = "interlock-file-lock-directory";
 
-    static final int VERSION = 1;
+    /** 2 since the {@link #WAKE_FILE}: a version-1 process would neither wake nor expect the file. */
+    static final int VERSION = 2;
 
     private static final String TEMP_SUFFIX = ".tmp";
 
     /** What an interrupted initialization may leave behind; anything else makes a directory foreign. */
     private static final Set<String> INITIALIZATION_FILES =
-            Set.of(ALLOCATION_FILE, NAMES_FILE, NAMES_FILE + TEMP_SUFFIX, FORMAT_FILE + TEMP_SUFFIX);
+            Set.of(ALLOCATION_FILE, NAMES_FILE, NAMES_FILE + TEMP_SUFFIX, WAKE_FILE, FORMAT_FILE + TEMP_SUFFIX);
 
     /** File system types on which {@code flock} does not have its local semantics. */
     private static final Set<String> NETWORK_FILE_SYSTEMS = Set.of("nfs", "nfs4", "cifs", "smb3", "smbfs");
@@ -363,6 +367,7 @@ final class LockDirectory implements AutoCloseable {
                 AllocationTable.initialize(this, fd);
                 sync(fd, ALLOCATION_FILE);
                 replaceFile(NAMES_FILE, new byte[0]);
+                createWakeFile();
                 // Published last: a directory with a format file is complete. replaceFile makes it
                 // durable (file, then directory entry), and the parent's entry of this directory
                 // is synced too, so that a power loss never brings back an empty marker or none.
@@ -371,6 +376,40 @@ final class LockDirectory implements AutoCloseable {
             } finally {
                 calls.flock(fd, LOCK_UN);
             }
+        } finally {
+            calls.close(fd);
+        }
+    }
+
+    /**
+     * Creates the wake file full of zeros (or resets one left by an interrupted initialization)
+     * and flushes its size; the directory entry is flushed with the format file's.
+     */
+    private void createWakeFile() {
+        int fd = openFile(WAKE_FILE, O_RDWR | O_CREAT);
+        try {
+            if (calls.ftruncate(fd, 0) != 0 || calls.ftruncate(fd, WakeTable.SIZE) != 0) {
+                throw failure(calls.errno(), path.resolve(WAKE_FILE), "set the size of", "write");
+            }
+            sync(fd, WAKE_FILE);
+        } finally {
+            calls.close(fd);
+        }
+    }
+
+    /**
+     * Maps the wake file, in native mode; the portable calls poll instead and never map it.
+     *
+     * @return the mapped table, or null in portable mode
+     */
+    @Nullable
+    WakeTable wakeTable() {
+        if (calls.portable()) {
+            return null;
+        }
+        int fd = openFile(WAKE_FILE, O_RDWR);
+        try {
+            return WakeTable.map(path.resolve(WAKE_FILE), fd);
         } finally {
             calls.close(fd);
         }
@@ -387,6 +426,16 @@ final class LockDirectory implements AutoCloseable {
             throw notOurs("its " + FORMAT_FILE + " file does not start with '" + MAGIC + "'");
         }
         String expected = "version " + VERSION;
+        if (lines.length >= 2 && lines[1].equals("version 1")) {
+            throw new LockStorageException(
+                    path.toString(),
+                    "Lock directory " + path + " has format 'version 1', written by an earlier Interlock build,"
+                            + " but this version reads only '" + expected + "' (it adds the " + WAKE_FILE
+                            + " file, through which releases wake the waiters of other processes, and an"
+                            + " older process would not wake them); stop the processes that use it and run them"
+                            + " all with one version: this one with a new directory (fencing tokens start"
+                            + " again at 1 there), or the older one with this directory");
+        }
         if (lines.length < 2 || !lines[1].equals(expected)) {
             throw new LockStorageException(
                     path.toString(),

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The open lock files of one manager: a descriptor for every lock that is held, waited for or
@@ -51,6 +52,9 @@ final class LockFiles {
     /** The calls the lock files are used through: {@code flock}, or the JDK's file locks. */
     private final FileCalls calls;
 
+    /** The mapped wake file through which releases wake other processes' waiters; null in portable mode. */
+    private final @Nullable WakeTable wake;
+
     /**
      * Every open lock file by ID, least recently reserved first: an access-ordered map moves an
      * entry to the end on {@code get} without allocating, so the hot path creates no garbage.
@@ -71,6 +75,7 @@ final class LockFiles {
         this.directory = directory;
         this.owner = owner;
         this.calls = directory.calls();
+        this.wake = directory.wakeTable();
     }
 
     /**
@@ -310,36 +315,59 @@ final class LockFiles {
         }
 
         private boolean awaitFlock(boolean forever, long start, long deadline) throws InterruptedException {
+            WakeTable wake = files.wake != null && WakeTable.maySleepInKernel() ? files.wake : null;
             long backoff = MIN_BACKOFF_NANOS;
             boolean yielded = false;
-            while (true) {
-                long now = System.nanoTime();
-                if (tryFlock()) {
-                    if (turn || !yieldedToStarving(now, now - start, yielded)) {
-                        return true;
+            boolean registered = false;
+            try {
+                while (true) {
+                    // Read before the attempt: a release after a failed attempt raises it, so the
+                    // futex wait below returns at once instead of missing that release.
+                    int sequence = registered ? wake.sequenceVolatile(id) : 0;
+                    long now = System.nanoTime();
+                    if (tryFlock()) {
+                        if (turn || !yieldedToStarving(now, now - start, yielded)) {
+                            return true;
+                        }
+                        yielded = true;
                     }
-                    yielded = true;
-                }
-                if (!turn && now - start >= STARVING_NANOS) {
-                    turn = takeTurn();
-                }
-                long pause = turn ? MIN_BACKOFF_NANOS : backoff;
-                if (!forever) {
-                    long remaining = deadline - now;
-                    if (remaining <= 0) {
-                        return false;
+                    if (wake != null && !registered) {
+                        // Registered before the next attempt, so that the release it may miss wakes us.
+                        wake.register(id);
+                        registered = true;
+                        continue;
                     }
-                    pause = Math.min(pause, remaining);
+                    if (!turn && now - start >= STARVING_NANOS) {
+                        turn = takeTurn();
+                    }
+                    // Woken on release, a waiter needs no short pauses: the slice only bounds how late it
+                    // notices a holder killed before its wake, an interrupt or close().
+                    long pause = wake != null ? MAX_BACKOFF_NANOS : turn ? MIN_BACKOFF_NANOS : backoff;
+                    if (!forever) {
+                        long remaining = deadline - now;
+                        if (remaining <= 0) {
+                            return false;
+                        }
+                        pause = Math.min(pause, remaining);
+                    }
+                    if (wake != null) {
+                        wake.await(id, sequence, pause);
+                    } else {
+                        LockSupport.parkNanos(this, pause);
+                    }
+                    if (Thread.interrupted()) {
+                        throw new InterruptedException();
+                    }
+                    if (files.closed) {
+                        // The mutex is released on the way out, so the next waiter of this manager ends too.
+                        throw new ManagerClosedException(files.owner);
+                    }
+                    backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
                 }
-                LockSupport.parkNanos(this, pause);
-                if (Thread.interrupted()) {
-                    throw new InterruptedException();
+            } finally {
+                if (registered) {
+                    wake.unregister(id);
                 }
-                if (files.closed) {
-                    // The mutex is released on the way out, so the next waiter of this manager ends too.
-                    throw new ManagerClosedException(files.owner);
-                }
-                backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
             }
         }
 
@@ -473,6 +501,7 @@ final class LockFiles {
             }
         }
 
+        /** Drops the {@code flock} and wakes the waiters of other processes, if any are registered. */
         private void unflock() {
             if (files.calls.flock(fd, LOCK_UN) != 0) {
                 throw files.directory.failure(
@@ -480,6 +509,10 @@ final class LockFiles {
                         files.directory.path().resolve(LockDirectory.lockFileName(id)),
                         "unlock",
                         "read");
+            }
+            WakeTable wake = files.wake;
+            if (wake != null) {
+                wake.wakeIfWaiting(id);
             }
         }
     }

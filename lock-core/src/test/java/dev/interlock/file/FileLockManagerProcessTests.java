@@ -198,6 +198,73 @@ class FileLockManagerProcessTests {
     }
 
     @Test
+    void releaseShouldWakeTheWaiterOfAnotherProcessOnlyWhenOneIsRegistered() throws Exception {
+        Locker locker = manager.retrieveLock(5);
+        locker.lock();
+        locker.unlock();
+        assertThat(wakeSlot(5)).as("an uncontended release raises no sequence").containsExactly(0, 0);
+        locker.lock();
+        ChildJvm waiter = child();
+        waiter.send("lock 5");
+        waiter.awaitLine("LOCKING 5", WAIT);
+        awaitWaiters(5, 1);
+        assertThat(wakeSlot(5)[0]).as("no release yet").isZero();
+        locker.unlock();
+        waiter.awaitLine("LOCKED 5", WAIT);
+        waiter.send("unlock 5");
+        waiter.awaitLine("UNLOCKED 5", WAIT);
+        assertThat(wakeSlot(5))
+                .as("our release raised the sequence once; the waiter left, so its own release raised nothing")
+                .containsExactly(1, 0);
+        assertThat(wakeSlot(5 + WakeTable.SLOTS)).as("an ID of the same slot").containsExactly(1, 0);
+    }
+
+    @Test
+    void waiterKilledWhileRegisteredShouldLeaveOnlyAStaleCount() throws Exception {
+        Locker locker = manager.retrieveLock(6);
+        locker.lock();
+        ChildJvm killed = child();
+        killed.send("lock 6");
+        killed.awaitLine("LOCKING 6", WAIT);
+        awaitWaiters(6, 1);
+        killed.kill();
+        ChildJvm waiter = child();
+        waiter.send("lock 6");
+        waiter.awaitLine("LOCKING 6", WAIT);
+        awaitWaiters(6, 2);
+        locker.unlock();
+        waiter.awaitLine("LOCKED 6", WAIT);
+        waiter.send("unlock 6");
+        waiter.awaitLine("UNLOCKED 6", WAIT);
+        assertThat(wakeSlot(6)[1]).as("the killed waiter's registration stays").isEqualTo(1);
+        int sequence = wakeSlot(6)[0];
+        assertThat(locker.tryLock()).isTrue();
+        locker.unlock();
+        assertThat(wakeSlot(6)[0])
+                .as("so each release of the slot pays a wake-up, and nothing else goes wrong")
+                .isEqualTo(sequence + 1);
+    }
+
+    /** Waits, at most {@link #WAIT}, until {@code count} waiters are registered in {@code id}'s slot. */
+    private void awaitWaiters(int id, int count) throws java.io.IOException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (wakeSlot(id)[1] != count) {
+            assertThat(System.nanoTime() - deadline)
+                    .as(count + " waiters register in slot " + id + " of the wake file within " + WAIT)
+                    .isNegative();
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Returns the wake sequence and waiter count of {@code id}'s slot, read from the file. */
+    private int[] wakeSlot(int id) throws java.io.IOException {
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(Files.readAllBytes(lockDir.resolve("wake")))
+                .order(java.nio.ByteOrder.nativeOrder());
+        int slot = (id % WakeTable.SLOTS) * WakeTable.SLOT_LENGTH;
+        return new int[] {bytes.getInt(slot), bytes.getInt(slot + 4)};
+    }
+
+    @Test
     void freeThenReallocateShouldStillExcludeTheOldHolder() throws Exception {
         ChildJvm oldHolder = child();
         oldHolder.send("allocate");

@@ -177,8 +177,18 @@ class FileLockManagerTests extends LockManagerContractTests {
         }
     }
 
+    /**
+     * Whether the thread is parked (on the mutex, or polling in portable mode) or asleep in the
+     * kernel on the wake file's futex, where Java reports it RUNNABLE in a native method.
+     */
     private static boolean isWaiting(Thread thread) {
-        return thread.getState() == Thread.State.WAITING || thread.getState() == Thread.State.TIMED_WAITING;
+        if (thread.getState() == Thread.State.WAITING || thread.getState() == Thread.State.TIMED_WAITING) {
+            return true;
+        }
+        StackTraceElement[] stack = thread.getStackTrace();
+        return stack.length > 1
+                && stack[0].getMethodName().equals("syscall")
+                && stack[1].getMethodName().equals("await");
     }
 
     @Test
@@ -264,7 +274,7 @@ class FileLockManagerTests extends LockManagerContractTests {
         assertThat(manager.allocatedLocks()).isEqualTo(10_001);
         assertThat(fileManager().directory().toFile().list())
                 .as("allocation keeps its state apart from lock files, which appear on first lock")
-                .containsExactlyInAnyOrder("interlock-format", "allocation", "names");
+                .containsExactlyInAnyOrder("interlock-format", "allocation", "names", "wake");
     }
 
     @Test
@@ -302,7 +312,7 @@ class FileLockManagerTests extends LockManagerContractTests {
         manager.retrieveLock(0).unlock();
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS)))
                 .isEqualTo("rwx------");
-        for (String file : List.of("0.lock", "allocation", "names", "interlock-format")) {
+        for (String file : List.of("0.lock", "allocation", "names", "wake", "interlock-format")) {
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(file))))
                     .as(file)
                     .isEqualTo("rw-------");
@@ -316,6 +326,9 @@ class FileLockManagerTests extends LockManagerContractTests {
                     .isEqualTo("rwxrwx---");
             assertThat(PosixFilePermissions.toString(
                             Files.getPosixFilePermissions(group.directory().resolve("1.lock"))))
+                    .isEqualTo("rw-rw----");
+            assertThat(PosixFilePermissions.toString(
+                            Files.getPosixFilePermissions(group.directory().resolve("wake"))))
                     .isEqualTo("rw-rw----");
         }
     }
