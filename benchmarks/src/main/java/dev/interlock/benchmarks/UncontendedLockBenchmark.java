@@ -1,5 +1,7 @@
 package dev.interlock.benchmarks;
 
+import com.sun.jna.Native;
+import com.sun.jna.Platform;
 import dev.interlock.Locker;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -120,6 +122,66 @@ public class UncontendedLockBenchmark {
     }
 
     /**
+     * A scratch file locked with bare {@code flock(2)} calls through JNA direct mapping, as the file
+     * backend calls it: the floor of the backend's pair, without any of its bookkeeping.
+     */
+    @State(Scope.Thread)
+    public static class BareFlockState {
+
+        private static final int O_RDWR = 2;
+
+        private static final int LOCK_EX_NB = 2 | 4;
+
+        private static final int LOCK_UN = 8;
+
+        Path file;
+
+        int fd;
+
+        /**
+         * Creates the scratch file and opens it.
+         *
+         * @throws IOException if the file cannot be created or opened
+         */
+        @Setup
+        public void setUp() throws IOException {
+            file = Files.createTempFile("interlock-bench-", ".lock");
+            fd = BareLibc.open(file.toString(), O_RDWR);
+            if (fd < 0) {
+                throw new IOException("open(" + file + ") failed with errno " + Native.getLastError()
+                        + "; the bare flock baseline needs Linux and a writable temporary directory");
+            }
+        }
+
+        /**
+         * Closes the descriptor and deletes the file.
+         *
+         * @throws IOException if the file cannot be deleted
+         */
+        @TearDown
+        public void tearDown() throws IOException {
+            BareLibc.close(fd);
+            Files.delete(file);
+        }
+    }
+
+    /** {@code open}, {@code close} and {@code flock}, bound by JNA direct mapping. */
+    static final class BareLibc {
+
+        static {
+            Native.register(Platform.C_LIBRARY_NAME);
+        }
+
+        private BareLibc() {}
+
+        static native int open(String path, int flags);
+
+        static native int close(int fd);
+
+        static native int flock(int fd, int operation);
+    }
+
+    /**
      * The backend's {@code lock()}+{@code unlock()} pair.
      *
      * @param state the backend's lock
@@ -164,5 +226,18 @@ public class UncontendedLockBenchmark {
     @Benchmark
     public void fileChannel(FileChannelState state) throws IOException {
         state.channel.lock().release();
+    }
+
+    /**
+     * Floor of the file backend: {@code flock(LOCK_EX | LOCK_NB)}+{@code flock(LOCK_UN)} through JNA
+     * direct mapping, the two system calls of its pair with none of its bookkeeping.
+     *
+     * @param state the descriptor
+     * @return the second call's result, so that neither call can be dropped
+     */
+    @Benchmark
+    public int bareFlock(BareFlockState state) {
+        BareLibc.flock(state.fd, BareFlockState.LOCK_EX_NB);
+        return BareLibc.flock(state.fd, BareFlockState.LOCK_UN);
     }
 }

@@ -9,12 +9,14 @@ import dev.interlock.support.AbstractLocker;
  *
  * <p><b>Waiting.</b> Threads of the same manager queue on an in-process mutex and are handed the
  * lock directly. The one thread that then waits for <em>another</em> manager or process does not
- * block in the kernel: a blocking {@code flock} can neither be interrupted nor timed out from Java
- * and would pin a virtual thread's carrier. It tries {@code LOCK_EX | LOCK_NB} and parks between
- * attempts for 20 µs, doubling up to 1 ms. The price is hand-off latency: a lock released by
- * another process is noticed after up to 1 ms (about 0.5 ms on average once the wait is long), and
- * the kernel does not queue pollers fairly. A waiter costs about a thousand cheap system calls a
- * second. Closing the manager ends such waits with {@link dev.interlock.ManagerClosedException}.
+ * block in {@code flock}: a blocking {@code flock} can neither be interrupted nor timed out from
+ * Java and would pin a virtual thread's carrier. It tries {@code LOCK_EX | LOCK_NB}, and between
+ * attempts sleeps on a futex word of the directory's {@code wake} file, which every release wakes
+ * when a waiter is registered; a sleep lasts at most 1 ms, which bounds how late an interrupt,
+ * {@code close()} or a holder killed before it could wake anyone is noticed. Virtual threads, and
+ * every waiter with {@link FileLockManager.Options#withPortableLocking(boolean) portable locking},
+ * park in the JVM instead and poll, 20 µs doubling up to 1 ms. Waiters are not served in order.
+ * Closing the manager ends such waits with {@link dev.interlock.ManagerClosedException}.
  *
  * @author Interlock team
  * @since 0.1.0

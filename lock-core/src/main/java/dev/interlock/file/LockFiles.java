@@ -194,12 +194,18 @@ final class LockFiles {
      * wait on the mutex and are woken directly on release; only the one that owns the mutex waits
      * for other processes.
      *
+     * <p>Waiting for another process: in native mode the mutex owner announces itself in the
+     * {@link WakeTable} and sleeps on its slot between attempts, at most {@value #MAX_BACKOFF_NANOS} ns at
+     * a time, and a {@code LOCK_UN} wakes the slot's sleepers when one announced itself; virtual threads and
+     * the portable mode park and poll instead, {@value #MIN_BACKOFF_NANOS} ns doubling up to
+     * {@value #MAX_BACKOFF_NANOS} ns.
+     *
      * <p>Fairness between processes: a releaser could otherwise take the {@code flock} again at
-     * once, every time, while the waiters of other processes poll it at up to {@value
-     * #MAX_BACKOFF_NANOS} ns apart. So a waiter that has tried for {@value #STARVING_NANOS} ns takes
-     * the <em>turn</em>, an open-file-description write lock on byte {@value #TURN_OFFSET} of the
-     * lock file (independent of the {@code flock}; the kernel drops it when the holder dies), and
-     * then polls every {@value #MIN_BACKOFF_NANOS} ns. Every other acquirer that gets the {@code
+     * once, every time, before the woken (or polling) waiters of other processes try it. So a waiter
+     * that has tried for {@value #STARVING_NANOS} ns takes the <em>turn</em>, an
+     * open-file-description write lock on byte {@value #TURN_OFFSET} of the lock file (independent
+     * of the {@code flock}; the kernel drops it when the holder dies), and then sleeps until woken,
+     * or polls every {@value #MIN_BACKOFF_NANOS} ns where it cannot be woken. Every other acquirer that gets the {@code
      * flock} checks for a turn held elsewhere, at most once per {@value #TURN_CHECK_NANOS} ns so
      * that a hot lock pays one {@code fcntl} per millisecond, not per acquisition, and gives the
      * {@code flock} back if there is one. A turn that is never served (its holder stalled) is
@@ -295,14 +301,20 @@ final class LockFiles {
             }
             long start = System.nanoTime();
             long deadline = start + timeoutNanos;
-            if (forever) {
-                mutex.acquire();
-            } else if (!mutex.tryAcquire(timeoutNanos, TimeUnit.NANOSECONDS)) {
-                return false;
+            // The clock is read again only after waiting for the mutex: an uncontended lock() reads
+            // it once (a clock read is about 25 ns of a pair on the machines measured).
+            long now = start;
+            if (!mutex.tryAcquire()) {
+                if (forever) {
+                    mutex.acquire();
+                } else if (!mutex.tryAcquire(timeoutNanos, TimeUnit.NANOSECONDS)) {
+                    return false;
+                }
+                now = System.nanoTime();
             }
             boolean locked = false;
             try {
-                locked = awaitFlock(forever, start, deadline);
+                locked = awaitFlock(forever, start, now, deadline);
                 return locked;
             } finally {
                 if (turn) {
@@ -314,60 +326,62 @@ final class LockFiles {
             }
         }
 
-        private boolean awaitFlock(boolean forever, long start, long deadline) throws InterruptedException {
+        /**
+         * Tries the {@code flock} until it is taken or the deadline passes, sleeping between tries.
+         *
+         * @param start when the acquisition began
+         * @param now the clock read just before the first try; read again after each pause
+         */
+        private boolean awaitFlock(boolean forever, long start, long now, long deadline) throws InterruptedException {
             WakeTable wake = files.wake != null && WakeTable.maySleepInKernel() ? files.wake : null;
             long backoff = MIN_BACKOFF_NANOS;
             boolean yielded = false;
-            boolean registered = false;
-            try {
-                while (true) {
-                    // Read before the attempt: a release after a failed attempt raises it, so the
-                    // futex wait below returns at once instead of missing that release.
-                    int sequence = registered ? wake.sequenceVolatile(id) : 0;
-                    long now = System.nanoTime();
-                    if (tryFlock()) {
-                        if (turn || !yieldedToStarving(now, now - start, yielded)) {
-                            return true;
-                        }
-                        yielded = true;
+            // Each attempt after a pause is first made without touching the wake file (a woken
+            // waiter usually gets the lock, and then leaves no sleepers bit for the next release to
+            // pay for); when it fails, a sleeper is announced and the lock tried once more before the
+            // sleep, so that a release after that attempt changes the word and the futex wait returns
+            // at once instead of missing the release.
+            boolean announce = false;
+            while (true) {
+                int word = announce ? wake.announceSleeper(id) : 0;
+                if (tryFlock()) {
+                    if (turn || !yieldedToStarving(now, now - start, yielded)) {
+                        return true;
                     }
-                    if (wake != null && !registered) {
-                        // Registered before the next attempt, so that the release it may miss wakes us.
-                        wake.register(id);
-                        registered = true;
-                        continue;
-                    }
-                    if (!turn && now - start >= STARVING_NANOS) {
-                        turn = takeTurn();
-                    }
-                    // Woken on release, a waiter needs no short pauses: the slice only bounds how late it
-                    // notices a holder killed before its wake, an interrupt or close().
-                    long pause = wake != null ? MAX_BACKOFF_NANOS : turn ? MIN_BACKOFF_NANOS : backoff;
-                    if (!forever) {
-                        long remaining = deadline - now;
-                        if (remaining <= 0) {
-                            return false;
-                        }
-                        pause = Math.min(pause, remaining);
-                    }
-                    if (wake != null) {
-                        wake.await(id, sequence, pause);
-                    } else {
-                        LockSupport.parkNanos(this, pause);
-                    }
-                    if (Thread.interrupted()) {
-                        throw new InterruptedException();
-                    }
-                    if (files.closed) {
-                        // The mutex is released on the way out, so the next waiter of this manager ends too.
-                        throw new ManagerClosedException(files.owner);
-                    }
-                    backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
+                    yielded = true;
                 }
-            } finally {
-                if (registered) {
-                    wake.unregister(id);
+                if (wake != null && !announce) {
+                    announce = true;
+                    continue;
                 }
+                if (!turn && now - start >= STARVING_NANOS) {
+                    turn = takeTurn();
+                }
+                // Woken on release, a waiter needs no short pauses: the slice only bounds how late it
+                // notices a holder killed before its wake, an interrupt or close().
+                long pause = wake != null ? MAX_BACKOFF_NANOS : turn ? MIN_BACKOFF_NANOS : backoff;
+                if (!forever) {
+                    long remaining = deadline - now;
+                    if (remaining <= 0) {
+                        return false;
+                    }
+                    pause = Math.min(pause, remaining);
+                }
+                if (wake != null) {
+                    wake.await(id, word, pause);
+                    announce = false;
+                } else {
+                    LockSupport.parkNanos(this, pause);
+                }
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                if (files.closed) {
+                    // The mutex is released on the way out, so the next waiter of this manager ends too.
+                    throw new ManagerClosedException(files.owner);
+                }
+                backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
+                now = System.nanoTime();
             }
         }
 

@@ -16,8 +16,7 @@ import java.nio.file.StandardOpenOption;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The {@code wake} file of a lock directory, mapped shared: one futex word and one waiter count per
- * slot, so that a release in one process wakes the waiters of other processes instead of leaving
+ * The {@code wake} file of a lock directory, mapped shared: one futex word per slot, so that a release in one process wakes the waiters of other processes instead of leaving
  * them to poll. Lock {@code id} uses slot {@code id % }{@value #SLOTS}; locks that share a slot
  * share its word, which only causes spurious wake-ups.
  *
@@ -25,29 +24,30 @@ import org.jspecify.annotations.Nullable;
  *   0                   1                   2                   3
  *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
  *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- *  |                 Wake sequence (int32, the futex word)         |  slot * 64 + 0
- *  |                 Waiters (int32)                               |  slot * 64 + 4
- *  |                 Unused, zero (56 bytes)                      ...
+ *  |S|               Wake sequence (31 bits; the futex word)       |  slot * 64 + 0
+ *  |                 Unused, zero (60 bytes)                      ...
  *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * </pre>
  *
  * <p>The protocol, in native byte order:
  *
  * <ul>
- *   <li>A waiter for another process's release adds one to its slot's waiters, then in a loop
- *       reads the sequence, tries the {@code flock}, and sleeps in {@code FUTEX_WAIT} on the
- *       sequence it read, for at most one backoff slice; it subtracts its one when it leaves.
- *   <li>A releaser, after {@code LOCK_UN}, reads the waiters; only when they are not zero does it
- *       add one to the sequence and {@code FUTEX_WAKE} every sleeper of the slot. An uncontended
- *       release so pays one load.
- *   <li>No wake-up is lost: a waiter whose try failed did it before the release (the kernel orders
- *       the two {@code flock} calls), so the release reads its registration and raises the sequence
- *       after the waiter read it, and the {@code FUTEX_WAIT} returns at once.
+ *   <li>A waiter for another process's release, in a loop: reads the word and, if bit 31 (S,
+ *       "sleepers") is clear, sets it with a compare-and-set; tries the {@code flock}; and sleeps
+ *       in {@code FUTEX_WAIT} on the word with S, for at most one backoff slice.
+ *   <li>A releaser, after {@code LOCK_UN}, reads the word; only when S is set does it replace the
+ *       word with the next sequence, S clear (compare-and-set), and {@code FUTEX_WAKE} every
+ *       sleeper of the slot. An uncontended release pays one load; so does a release while the
+ *       waiters are awake and trying (a lock hammered by one process while another waits pays one
+ *       wake per sleep of the waiter, not one per release).
+ *   <li>No wake-up is lost: a waiter whose try failed set S before the try, and did the try before
+ *       the release (the kernel orders the two {@code flock} calls), so the releaser sees S and
+ *       changes the word, and the {@code FUTEX_WAIT} on the old word returns at once or is woken.
  *   <li>A holder killed by a signal is released by the kernel, which wakes nobody: its waiters
  *       notice at the end of their slice (at most {@link LockFiles.LockFile#MAX_BACKOFF_NANOS}),
- *       as they did before this file existed. A waiter killed while registered leaves its count
- *       behind, which only makes later releases of that slot pay a {@code FUTEX_WAKE}; damaged
- *       counts and sequences have the same, or no, effect.
+ *       as they did before this file existed. A waiter killed while asleep leaves S set: the next
+ *       release of the slot pays one {@code FUTEX_WAKE} for nothing and clears it. Damaged words
+ *       cost the same, or a wake-up skipped until the end of a slice.
  * </ul>
  *
  * <p>Native mode only: the portable calls create the file (the directory format is the same in both
@@ -67,9 +67,8 @@ final class WakeTable {
     /** The file's size. */
     static final int SIZE = SLOTS * SLOT_LENGTH;
 
-    private static final int SEQUENCE_OFFSET = 0;
-
-    private static final int WAITERS_OFFSET = 4;
+    /** Bit 31 of the word: some waiter of the slot may be asleep on it. */
+    static final int SLEEPERS = 0x8000_0000;
 
     private static final VarHandle INT = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
 
@@ -117,42 +116,42 @@ final class WakeTable {
         return (id & (SLOTS - 1)) * SLOT_LENGTH;
     }
 
-    /** Counts one more waiter of lock {@code id}'s slot; a volatile read-modify-write. */
-    void register(int id) {
-        INT.getAndAdd(buffer, slot(id) + WAITERS_OFFSET, 1);
-    }
-
-    /** Counts one waiter less; pairs with {@link #register}. */
-    void unregister(int id) {
-        INT.getAndAdd(buffer, slot(id) + WAITERS_OFFSET, -1);
-    }
-
-    /** Returns the slot's sequence, to be read before each attempt and passed to {@link #await}. */
-    int sequenceVolatile(int id) {
-        return (int) INT.getVolatile(buffer, slot(id) + SEQUENCE_OFFSET);
-    }
-
     /**
-     * Sleeps in the kernel until a release of the slot raises its sequence past {@code sequence},
-     * or {@code timeoutNanos} pass, or a signal arrives; returns at once if the sequence already
-     * moved. The caller tries the lock again in every case.
+     * Returns the slot's word with {@link #SLEEPERS} set, setting it if needed; read before each
+     * attempt and passed to {@link #await}. A volatile read, and a compare-and-set when the bit was
+     * clear.
      */
-    void await(int id, int sequence, long timeoutNanos) {
-        long[] timespec = {timeoutNanos / 1_000_000_000L, timeoutNanos % 1_000_000_000L};
-        Libc.syscall(Libc.SYS_FUTEX, address + slot(id) + SEQUENCE_OFFSET, Libc.FUTEX_WAIT, sequence, timespec, 0, 0);
+    int announceSleeper(int id) {
+        int slot = slot(id);
+        while (true) {
+            int word = (int) INT.getVolatile(buffer, slot);
+            if ((word & SLEEPERS) != 0 || INT.compareAndSet(buffer, slot, word, word | SLEEPERS)) {
+                return word | SLEEPERS;
+            }
+        }
     }
 
     /**
-     * Called after a release of lock {@code id}: if the slot has waiters, raises its sequence and
-     * wakes all of them (those of other locks of the slot try and sleep again). A volatile load
-     * otherwise.
+     * Sleeps in the kernel until a release of the slot changes its word from {@code word}, or
+     * {@code timeoutNanos} pass, or a signal arrives; returns at once if the word already changed.
+     * The caller tries the lock again in every case.
+     */
+    void await(int id, int word, long timeoutNanos) {
+        long[] timespec = {timeoutNanos / 1_000_000_000L, timeoutNanos % 1_000_000_000L};
+        Libc.syscall(Libc.SYS_FUTEX, address + slot(id), Libc.FUTEX_WAIT, word, timespec, 0, 0);
+    }
+
+    /**
+     * Called after a release of lock {@code id}: if a waiter of the slot may be asleep, moves the
+     * word to the next sequence with {@link #SLEEPERS} clear and wakes every sleeper of the slot
+     * (those of other locks of the slot try and sleep again). A volatile load otherwise.
      */
     void wakeIfWaiting(int id) {
         int slot = slot(id);
-        if ((int) INT.getVolatile(buffer, slot + WAITERS_OFFSET) != 0) {
-            INT.getAndAdd(buffer, slot + SEQUENCE_OFFSET, 1);
-            Libc.syscall(
-                    Libc.SYS_FUTEX, address + slot + SEQUENCE_OFFSET, Libc.FUTEX_WAKE, Integer.MAX_VALUE, null, 0, 0);
+        int word = (int) INT.getVolatile(buffer, slot);
+        // A failed compare-and-set means another releaser moved the word and woke the sleepers.
+        if ((word & SLEEPERS) != 0 && INT.compareAndSet(buffer, slot, word, (word + 1) & ~SLEEPERS)) {
+            Libc.syscall(Libc.SYS_FUTEX, address + slot, Libc.FUTEX_WAKE, Integer.MAX_VALUE, null, 0, 0);
         }
     }
 

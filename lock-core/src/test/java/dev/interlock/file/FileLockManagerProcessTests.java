@@ -198,70 +198,73 @@ class FileLockManagerProcessTests {
     }
 
     @Test
-    void releaseShouldWakeTheWaiterOfAnotherProcessOnlyWhenOneIsRegistered() throws Exception {
+    void releaseShouldWakeTheWaiterOfAnotherProcessOnlyWhenOneIsAsleep() throws Exception {
         Locker locker = manager.retrieveLock(5);
         locker.lock();
         locker.unlock();
-        assertThat(wakeSlot(5)).as("an uncontended release raises no sequence").containsExactly(0, 0);
+        assertThat(wakeWord(5))
+                .as("an uncontended release leaves the word alone")
+                .isZero();
         locker.lock();
         ChildJvm waiter = child();
         waiter.send("lock 5");
         waiter.awaitLine("LOCKING 5", WAIT);
-        awaitWaiters(5, 1);
-        assertThat(wakeSlot(5)[0]).as("no release yet").isZero();
+        awaitWord(5, WakeTable.SLEEPERS);
         locker.unlock();
         waiter.awaitLine("LOCKED 5", WAIT);
         waiter.send("unlock 5");
         waiter.awaitLine("UNLOCKED 5", WAIT);
-        assertThat(wakeSlot(5))
-                .as("our release raised the sequence once; the waiter left, so its own release raised nothing")
-                .containsExactly(1, 0);
-        assertThat(wakeSlot(5 + WakeTable.SLOTS)).as("an ID of the same slot").containsExactly(1, 0);
+        assertThat(wakeWord(5))
+                .as("our release moved the word to sequence 1 and cleared the sleepers bit; the waiter's"
+                        + " own release found nobody asleep and left it")
+                .isEqualTo(1);
+        assertThat(wakeWord(5 + WakeTable.SLOTS)).as("an ID of the same slot").isEqualTo(1);
     }
 
     @Test
-    void waiterKilledWhileRegisteredShouldLeaveOnlyAStaleCount() throws Exception {
+    void waiterKilledWhileAsleepShouldCostOneWakeUpAndNothingElse() throws Exception {
         Locker locker = manager.retrieveLock(6);
         locker.lock();
         ChildJvm killed = child();
         killed.send("lock 6");
         killed.awaitLine("LOCKING 6", WAIT);
-        awaitWaiters(6, 1);
+        awaitWord(6, WakeTable.SLEEPERS);
         killed.kill();
+        locker.unlock();
+        assertThat(wakeWord(6))
+                .as("the release woke the slot once for the dead sleeper")
+                .isEqualTo(1);
+        locker.lock();
         ChildJvm waiter = child();
         waiter.send("lock 6");
         waiter.awaitLine("LOCKING 6", WAIT);
-        awaitWaiters(6, 2);
+        awaitWord(6, 1 | WakeTable.SLEEPERS);
         locker.unlock();
         waiter.awaitLine("LOCKED 6", WAIT);
         waiter.send("unlock 6");
         waiter.awaitLine("UNLOCKED 6", WAIT);
-        assertThat(wakeSlot(6)[1]).as("the killed waiter's registration stays").isEqualTo(1);
-        int sequence = wakeSlot(6)[0];
+        assertThat(wakeWord(6)).isEqualTo(2);
         assertThat(locker.tryLock()).isTrue();
         locker.unlock();
-        assertThat(wakeSlot(6)[0])
-                .as("so each release of the slot pays a wake-up, and nothing else goes wrong")
-                .isEqualTo(sequence + 1);
+        assertThat(wakeWord(6)).as("nobody asleep: no wake-up, no change").isEqualTo(2);
     }
 
-    /** Waits, at most {@link #WAIT}, until {@code count} waiters are registered in {@code id}'s slot. */
-    private void awaitWaiters(int id, int count) throws java.io.IOException {
+    /** Waits, at most {@link #WAIT}, until the wake word of {@code id}'s slot is {@code expected}. */
+    private void awaitWord(int id, int expected) throws java.io.IOException {
         long deadline = System.nanoTime() + WAIT.toNanos();
-        while (wakeSlot(id)[1] != count) {
+        while (wakeWord(id) != expected) {
             assertThat(System.nanoTime() - deadline)
-                    .as(count + " waiters register in slot " + id + " of the wake file within " + WAIT)
+                    .as("wake word of " + id + " becomes " + Integer.toHexString(expected) + " within " + WAIT)
                     .isNegative();
             Thread.onSpinWait();
         }
     }
 
-    /** Returns the wake sequence and waiter count of {@code id}'s slot, read from the file. */
-    private int[] wakeSlot(int id) throws java.io.IOException {
+    /** Returns the wake word of {@code id}'s slot, read from the file. */
+    private int wakeWord(int id) throws java.io.IOException {
         java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(Files.readAllBytes(lockDir.resolve("wake")))
                 .order(java.nio.ByteOrder.nativeOrder());
-        int slot = (id % WakeTable.SLOTS) * WakeTable.SLOT_LENGTH;
-        return new int[] {bytes.getInt(slot), bytes.getInt(slot + 4)};
+        return bytes.getInt((id % WakeTable.SLOTS) * WakeTable.SLOT_LENGTH);
     }
 
     @Test
