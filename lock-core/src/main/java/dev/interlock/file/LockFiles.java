@@ -195,18 +195,18 @@ final class LockFiles {
      * for other processes.
      *
      * <p>Waiting for another process: in native mode the mutex owner announces itself in the
-     * {@link WakeTable} and sleeps on its slot between attempts, at most {@value #MAX_BACKOFF_NANOS} ns at
-     * a time, and a {@code LOCK_UN} wakes the slot's sleepers when one announced itself; virtual threads and
-     * the portable mode park and poll instead, {@value #MIN_BACKOFF_NANOS} ns doubling up to
-     * {@value #MAX_BACKOFF_NANOS} ns.
+     * {@link WakeTable} and sleeps on its slot between attempts, at most {@value
+     * #MAX_BACKOFF_NANOS} ns at a time, and a {@code LOCK_UN} wakes the slot's sleepers when one
+     * announced itself; virtual threads and the portable mode park and poll instead, {@value
+     * #MIN_BACKOFF_NANOS} ns doubling up to {@value #MAX_BACKOFF_NANOS} ns.
      *
      * <p>Fairness between processes: a releaser could otherwise take the {@code flock} again at
      * once, every time, before the woken (or polling) waiters of other processes try it. So a waiter
      * that has tried for {@value #STARVING_NANOS} ns takes the <em>turn</em>, an
      * open-file-description write lock on byte {@value #TURN_OFFSET} of the lock file (independent
      * of the {@code flock}; the kernel drops it when the holder dies), and then sleeps until woken,
-     * or polls every {@value #MIN_BACKOFF_NANOS} ns where it cannot be woken. Every other acquirer that gets the {@code
-     * flock} checks for a turn held elsewhere, at most once per {@value #TURN_CHECK_NANOS} ns so
+     * or polls every {@value #MIN_BACKOFF_NANOS} ns where it cannot be woken. Every other acquirer
+     * that gets the {@code flock} checks for a turn held elsewhere, at most once per {@value #TURN_CHECK_NANOS} ns so
      * that a hot lock pays one {@code fcntl} per millisecond, not per acquisition, and gives the
      * {@code flock} back if there is one. A turn that is never served (its holder stalled) is
      * ignored by an acquirer that has itself waited {@value #MAX_YIELD_NANOS} ns.

@@ -16,8 +16,8 @@ import java.nio.file.StandardOpenOption;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The {@code wake} file of a lock directory, mapped shared: one futex word per slot, so that a release in one process wakes the waiters of other processes instead of leaving
- * them to poll. Lock {@code id} uses slot {@code id % }{@value #SLOTS}; locks that share a slot
+ * The {@code wake} file of a lock directory, mapped shared: one futex word per slot, so that a
+ * release in one process wakes the waiters of other processes instead of leaving them to poll. Lock {@code id} uses slot {@code id % }{@value #SLOTS}; locks that share a slot
  * share its word, which only causes spurious wake-ups.
  *
  * <pre>
