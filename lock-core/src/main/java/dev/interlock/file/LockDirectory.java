@@ -73,14 +73,13 @@ final class LockDirectory implements AutoCloseable {
 
     static final String MAGIC = "interlock-file-lock-directory";
 
-    /** 2 since the {@link #WAKE_FILE}: a version-1 process would neither wake nor expect the file. */
-    static final int VERSION = 2;
+    static final int VERSION = 1;
 
     private static final String TEMP_SUFFIX = ".tmp";
 
     /** What an interrupted initialization may leave behind; anything else makes a directory foreign. */
     private static final Set<String> INITIALIZATION_FILES =
-            Set.of(ALLOCATION_FILE, NAMES_FILE, NAMES_FILE + TEMP_SUFFIX, WAKE_FILE, FORMAT_FILE + TEMP_SUFFIX);
+            Set.of(ALLOCATION_FILE, NAMES_FILE, NAMES_FILE + TEMP_SUFFIX, FORMAT_FILE + TEMP_SUFFIX);
 
     /** File system types on which {@code flock} does not have its local semantics. */
     private static final Set<String> NETWORK_FILE_SYSTEMS = Set.of("nfs", "nfs4", "cifs", "smb3", "smbfs");
@@ -367,7 +366,6 @@ final class LockDirectory implements AutoCloseable {
                 AllocationTable.initialize(this, fd);
                 sync(fd, ALLOCATION_FILE);
                 replaceFile(NAMES_FILE, new byte[0]);
-                createWakeFile();
                 // Published last: a directory with a format file is complete. replaceFile makes it
                 // durable (file, then directory entry), and the parent's entry of this directory
                 // is synced too, so that a power loss never brings back an empty marker or none.
@@ -382,23 +380,12 @@ final class LockDirectory implements AutoCloseable {
     }
 
     /**
-     * Creates the wake file full of zeros (or resets one left by an interrupted initialization)
-     * and flushes its size; the directory entry is flushed with the format file's.
-     */
-    private void createWakeFile() {
-        int fd = openFile(WAKE_FILE, O_RDWR | O_CREAT);
-        try {
-            if (calls.ftruncate(fd, 0) != 0 || calls.ftruncate(fd, WakeTable.SIZE) != 0) {
-                throw failure(calls.errno(), path.resolve(WAKE_FILE), "set the size of", "write");
-            }
-            sync(fd, WAKE_FILE);
-        } finally {
-            calls.close(fd);
-        }
-    }
-
-    /**
-     * Maps the wake file, in native mode; the portable calls poll instead and never map it.
+     * Maps the wake file, in native mode, creating it (4,096 zero bytes) if the directory has none
+     * yet; the portable calls poll instead and never touch it. It is created on first use rather
+     * than at initialization so that a directory made by an earlier build, which has none, gets it
+     * without a format change: a process of that build neither wakes nor sleeps on it, so beside it
+     * a waiter of this one notices a release within its 1 ms slice, as that build's waiters do.
+     * Nothing in it is durable state, so it is never flushed.
      *
      * @return the mapped table, or null in portable mode
      */
@@ -407,8 +394,12 @@ final class LockDirectory implements AutoCloseable {
         if (calls.portable()) {
             return null;
         }
-        int fd = openFile(WAKE_FILE, O_RDWR);
+        int fd = openOrCreateFile(WAKE_FILE);
         try {
+            // Two first users may both see it empty; both then set the same size.
+            if (calls.lseek(fd, 0, SEEK_END) == 0 && calls.ftruncate(fd, WakeTable.SIZE) != 0) {
+                throw failure(calls.errno(), path.resolve(WAKE_FILE), "set the size of", "write");
+            }
             return WakeTable.map(path.resolve(WAKE_FILE), fd);
         } finally {
             calls.close(fd);
@@ -426,16 +417,6 @@ final class LockDirectory implements AutoCloseable {
             throw notOurs("its " + FORMAT_FILE + " file does not start with '" + MAGIC + "'");
         }
         String expected = "version " + VERSION;
-        if (lines.length >= 2 && lines[1].equals("version 1")) {
-            throw new LockStorageException(
-                    path.toString(),
-                    "Lock directory " + path + " has format 'version 1', written by an earlier Interlock build,"
-                            + " but this version reads only '" + expected + "' (it adds the " + WAKE_FILE
-                            + " file, through which releases wake the waiters of other processes, and an"
-                            + " older process would not wake them); stop the processes that use it and run them"
-                            + " all with one version: this one with a new directory (fencing tokens start"
-                            + " again at 1 there), or the older one with this directory");
-        }
         if (lines.length < 2 || !lines[1].equals(expected)) {
             throw new LockStorageException(
                     path.toString(),
@@ -505,9 +486,17 @@ final class LockDirectory implements AutoCloseable {
      * @return the descriptor
      */
     int openLockFile(int id) {
+        return openOrCreateFile(lockFileName(id));
+    }
+
+    /**
+     * Opens a file of the directory for reading and writing, creating it with the configured mode
+     * if it is missing ({@code O_EXCL}, so that only its creator sets the mode: a file that
+     * another user created keeps theirs).
+     */
+    private int openOrCreateFile(String name) {
         mutex.lock();
         try {
-            String name = lockFileName(id);
             while (true) {
                 int fd = calls.openat(dirFd(), name, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
                 if (fd >= 0) {
@@ -515,7 +504,7 @@ final class LockDirectory implements AutoCloseable {
                 }
                 int errno = calls.errno();
                 if (errno != ENOENT) {
-                    throw failure(errno, path.resolve(name), "open lock file", "read and write");
+                    throw failure(errno, path.resolve(name), "open", "read and write");
                 }
                 fd = calls.openat(
                         dirFd(), name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, options.fileModeBits());
@@ -525,7 +514,7 @@ final class LockDirectory implements AutoCloseable {
                 }
                 errno = calls.errno();
                 if (errno != EEXIST) {
-                    throw failure(errno, path.resolve(name), "create lock file", "write");
+                    throw failure(errno, path.resolve(name), "create", "write");
                 }
                 // Another process created it between our two calls: open it as it is.
             }

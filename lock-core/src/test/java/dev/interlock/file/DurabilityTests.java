@@ -47,13 +47,7 @@ class DurabilityTests {
             assertThat(syncs)
                     .as("the marker is flushed before its rename, then the directory, then the parent's entry")
                     .containsSubsequence(
-                            "allocation",
-                            "names.tmp",
-                            "directory",
-                            "wake",
-                            "interlock-format.tmp",
-                            "directory",
-                            "parent");
+                            "allocation", "names.tmp", "directory", "interlock-format.tmp", "directory", "parent");
         }
     }
 

@@ -170,22 +170,33 @@ class LockDirectoryTests {
     void otherFormatVersionShouldBeRefused() throws IOException {
         Path dir = populatedLockDirectory();
         Path format = dir.resolve("interlock-format");
-        Files.writeString(format, "interlock-file-lock-directory\nversion 3\n");
+        Files.writeString(format, "interlock-file-lock-directory\nversion 2\n");
         assertThatExceptionOfType(LockStorageException.class)
                 .isThrownBy(() -> FileLockManager.open(dir))
-                .withMessage("Lock directory " + dir + " has format 'version 3', but this Interlock version reads"
-                        + " only 'version 2'; use the Interlock version that created it, or a new directory");
-        Files.writeString(format, "interlock-file-lock-directory\nversion 1\n");
-        assertThatExceptionOfType(LockStorageException.class)
-                .isThrownBy(() -> FileLockManager.open(dir))
-                .withMessageStartingWith("Lock directory " + dir + " has format 'version 1', written by an earlier"
-                        + " Interlock build, but this version reads only 'version 2' (it adds the wake file,")
-                .withMessageContaining("run them all with one version");
+                .withMessage("Lock directory " + dir + " has format 'version 2', but this Interlock version reads"
+                        + " only 'version 1'; use the Interlock version that created it, or a new directory");
         Files.writeString(format, "somebody-else\n");
         assertThatExceptionOfType(LockStorageException.class)
                 .isThrownBy(() -> FileLockManager.openOrCreate(dir))
                 .withMessageContaining("its interlock-format file does not start with 'interlock-file-lock-directory'");
-        Files.writeString(format, "interlock-file-lock-directory\nversion 2\n");
+        Files.writeString(format, "interlock-file-lock-directory\nversion 1\n");
+        assertStateKept(dir);
+    }
+
+    @Test
+    void directoryWithoutWakeFileShouldGetOneAtItsFirstNativeOpen() throws IOException {
+        Path dir = populatedLockDirectory();
+        Path wake = dir.resolve("wake");
+        // As an earlier build left it: same format version, no wake file.
+        Files.delete(wake);
+        try (FileLockManager manager = FileLockManager.open(dir)) {
+            assertThat(wake).hasSize(4096);
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(wake)))
+                    .isEqualTo("rw-------");
+            Locker lock = manager.retrieveLock(0);
+            lock.lock();
+            lock.unlock();
+        }
         assertStateKept(dir);
     }
 
