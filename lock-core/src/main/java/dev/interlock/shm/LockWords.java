@@ -138,6 +138,26 @@ final class LockWords {
         return acquireContended(record, id, timeoutNanos);
     }
 
+    /**
+     * Acquires the free lock at {@code record} with one compare-and-set {@code 0 -> token}; see
+     * {@code AbstractLocker#acquireUncontended}. Fails without waiting if the word is anything else.
+     */
+    boolean acquireUncontended(int record) {
+        if (segment.compareAndSetInt(record, 0, token)) {
+            stampHold(record);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Returns whether this manager holds the lock at {@code record}: the word carries its session
+     * token. A volatile load, as {@code AbstractManager#idsHeldHere} needs.
+     */
+    boolean heldHere(int record) {
+        return (segment.intVolatile(record) & ShmLayout.TOKEN_MASK) == token;
+    }
+
     private boolean acquireContended(int record, int id, long timeoutNanos) throws InterruptedException {
         long start = System.nanoTime();
         for (int spin = 0; spin < SPIN_LIMIT; spin++) {

@@ -21,7 +21,7 @@ public final class SHMLock extends AbstractLocker {
     private final int record;
 
     SHMLock(SHMLockManager manager, int id, LockWords words, int record) {
-        super(manager, id);
+        super(manager, id, true);
         this.words = words;
         this.record = record;
     }
@@ -29,6 +29,21 @@ public final class SHMLock extends AbstractLocker {
     @Override
     protected boolean acquire(long timeoutNanos) throws InterruptedException {
         return words.acquire(record, id(), timeoutNanos);
+    }
+
+    @Override
+    protected boolean acquireUncontended() {
+        return words.acquireUncontended(record);
+    }
+
+    @Override
+    protected boolean heldHere() {
+        return words.heldHere(record);
+    }
+
+    @Override
+    protected boolean releaseIfHeld() {
+        return words.release(record, id());
     }
 
     @Override

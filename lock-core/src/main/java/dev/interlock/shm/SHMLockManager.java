@@ -11,6 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -380,6 +381,22 @@ public final class SHMLockManager extends AbstractManager {
             }
         }
         return held;
+    }
+
+    /** Reads every lock word for this manager's session token, each with a volatile load. */
+    @Override
+    protected int[] idsHeldHere() {
+        int[] ids = new int[8];
+        int count = 0;
+        for (int id = 0; id < layout.lockCount; id++) {
+            if (words.heldHere(layout.recordOffset(id))) {
+                if (count == ids.length) {
+                    ids = Arrays.copyOf(ids, count * 2);
+                }
+                ids[count++] = id;
+            }
+        }
+        return Arrays.copyOf(ids, count);
     }
 
     /** Reads the name slots without the allocator lock, each under its name version (section 7). */
