@@ -46,9 +46,20 @@ public final class SHMLock extends AbstractLocker {
         return words.release(record, id());
     }
 
+    /**
+     * Draws the hold's token on its first request ({@code LockWords.drawToken}): {@code lock()} and
+     * {@code unlock()} leave the fencing counter alone. A handle ({@link #acquire()}) asks at once,
+     * since its hold stamp is the token.
+     */
     @Override
     protected long token() {
-        return words.token(record);
+        long token = words.drawToken(record);
+        if (!words.heldHere(record)) {
+            throw new IllegalMonitorStateException(this + " was released while its fencing token " + token
+                    + " was drawn (its manager was closed meanwhile), so that token is void: do not use it,"
+                    + " and close the manager only after its locks are unlocked");
+        }
+        return token;
     }
 
     @Override
