@@ -16,7 +16,8 @@ import java.util.OptionalLong;
  * @param ownerHost the holder's host name, for backends whose holders may be on other hosts; empty
  *     where every holder is on this host
  * @param fencingToken the {@link LockHandle#fencingToken() fencing token} of the current hold,
- *     where the backend can read it without taking a lock
+ *     where the backend can read it without taking a lock; empty while the hold has not drawn it,
+ *     for backends that draw a token only when a hold first asks for one
  * @author Interlock team
  * @since 0.1.0
  */

@@ -9,6 +9,7 @@ import dev.interlock.support.AbstractLocker;
 import dev.interlock.support.AbstractManager;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Collections;
 import java.util.HashMap;
@@ -153,6 +154,23 @@ public final class InMemoryManager extends AbstractManager {
             }
         }
         return held;
+    }
+
+    /** Reads each created mutex's state, a volatile load; a mutex is only ever held by its manager. */
+    @Override
+    protected int[] idsHeldHere() {
+        int[] ids = new int[8];
+        int count = 0;
+        for (int id = 0; id < numLocks; id++) {
+            Mutex mutex = mutexes.get(id);
+            if (mutex != null && mutex.isLocked()) {
+                if (count == ids.length) {
+                    ids = Arrays.copyOf(ids, count * 2);
+                }
+                ids[count++] = id;
+            }
+        }
+        return Arrays.copyOf(ids, count);
     }
 
     private synchronized @Nullable String nameOf(int id) {

@@ -18,7 +18,23 @@ public final class Mutex extends AbstractLocker {
     private final Sync sync = new Sync();
 
     Mutex(InMemoryManager manager, int id) {
-        super(manager, id);
+        super(manager, id, true);
+    }
+
+    /** The state's compare-and-set from free to held, and the token drawn beside it. */
+    @Override
+    protected boolean acquireUncontended() {
+        return sync.tryAcquire(1);
+    }
+
+    @Override
+    protected boolean heldHere() {
+        return sync.isLocked();
+    }
+
+    @Override
+    protected boolean releaseIfHeld() {
+        return sync.release(1);
     }
 
     @Override
@@ -53,7 +69,8 @@ public final class Mutex extends AbstractLocker {
     }
 
     /**
-     * State 0 is free, 1 is held; who holds it is tracked by the manager's holder table. The
+     * State 0 is free, 1 is held by the manager (each manager has its own mutexes), which is all
+     * the ownership there is: the manager's holder table only notes the acquiring thread. The
      * fencing counter sits beside the state, in the same object, so drawing a token at every
      * acquisition costs a plain load and store on a cache line the acquiring CAS already owns.
      */
@@ -98,10 +115,10 @@ public final class Mutex extends AbstractLocker {
             return false;
         }
 
+        /** Releases with a compare-and-set, so that of racing releasers exactly one releases. */
         @Override
         protected boolean tryRelease(int ignored) {
-            setState(0);
-            return true;
+            return compareAndSetState(1, 0);
         }
 
         boolean isLocked() {

@@ -138,6 +138,26 @@ final class LockWords {
         return acquireContended(record, id, timeoutNanos);
     }
 
+    /**
+     * Acquires the free lock at {@code record} with one compare-and-set {@code 0 -> token}; see
+     * {@code AbstractLocker#acquireUncontended}. Fails without waiting if the word is anything else.
+     */
+    boolean acquireUncontended(int record) {
+        if (segment.compareAndSetInt(record, 0, token)) {
+            stampHold(record);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Returns whether this manager holds the lock at {@code record}: the word carries its session
+     * token. A volatile load, as {@code AbstractManager#idsHeldHere} needs.
+     */
+    boolean heldHere(int record) {
+        return (segment.intVolatile(record) & ShmLayout.TOKEN_MASK) == token;
+    }
+
     private boolean acquireContended(int record, int id, long timeoutNanos) throws InterruptedException {
         long start = System.nanoTime();
         for (int spin = 0; spin < SPIN_LIMIT; spin++) {
@@ -358,15 +378,14 @@ final class LockWords {
     }
 
     /**
-     * Records a new hold: since when, and its fencing token, one more than the last hold's. Only
-     * the holder writes either field, right after its acquiring CAS, so plain accesses suffice: the
-     * next holder's CAS follows this holder's releasing CAS, and a taker-over's CAS follows the dead
-     * holder's last store.
+     * Records a new hold: since when, with the token-drawn bit clear, so that the hold's first
+     * request for a fencing token draws a new one ({@link #drawToken}); the counter itself is not
+     * touched at acquisition. Only the holder writes either field, right after its acquiring CAS,
+     * so plain accesses suffice: the next holder's CAS follows this holder's releasing CAS, and a
+     * taker-over's CAS follows the dead holder's last store.
      */
     private void stampHold(int record) {
         segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET, CoarseClock.millis());
-        int fence = record + ShmLayout.FENCE_OFFSET;
-        segment.longPlain(fence, segment.longPlain(fence) + 1);
     }
 
     /** Returns this manager's session token, for messages. */
@@ -374,12 +393,35 @@ final class LockWords {
         return token;
     }
 
-    /** Returns the fencing token of the current hold of the lock at {@code record}, which we hold. */
+    /** Returns the fencing counter of the lock at {@code record}: the last token drawn; we hold the lock. */
     long token(int record) {
         return segment.longPlain(record + ShmLayout.FENCE_OFFSET);
     }
 
-    /** Returns the fencing token of the current or last hold, read without holding the lock. */
+    /**
+     * Returns the fencing token of the current hold of the lock at {@code record}, which this
+     * manager holds, drawing it on the hold's first request: one more than the counter, stored
+     * back, then the token-drawn bit set in held-since (section 4.1). Holds that never ask draw
+     * nothing, so tokens stay strictly increasing across the holds that have one. Synchronized
+     * because every thread of this manager may ask during one hold; only holders write either
+     * field, and holders follow each other through the lock word's CAS, as in {@link #stampHold}.
+     * A holder killed between the two stores leaves a counter one higher and the bit clear: the
+     * hold is over, and the next one draws above it.
+     */
+    synchronized long drawToken(int record) {
+        int since = record + ShmLayout.HELD_SINCE_OFFSET;
+        int fence = record + ShmLayout.FENCE_OFFSET;
+        long heldSince = segment.longPlain(since);
+        long token = segment.longPlain(fence);
+        if ((heldSince & ShmLayout.TOKEN_DRAWN_BIT) == 0) {
+            token++;
+            segment.longPlain(fence, token);
+            segment.longPlain(since, heldSince | ShmLayout.TOKEN_DRAWN_BIT);
+        }
+        return token;
+    }
+
+    /** Returns the fencing token of the last hold that drew one, read without holding the lock. */
     long lastToken(int record) {
         return segment.longAcquire(record + ShmLayout.FENCE_OFFSET);
     }

@@ -21,7 +21,7 @@ public final class SHMLock extends AbstractLocker {
     private final int record;
 
     SHMLock(SHMLockManager manager, int id, LockWords words, int record) {
-        super(manager, id);
+        super(manager, id, true);
         this.words = words;
         this.record = record;
     }
@@ -32,8 +32,34 @@ public final class SHMLock extends AbstractLocker {
     }
 
     @Override
+    protected boolean acquireUncontended() {
+        return words.acquireUncontended(record);
+    }
+
+    @Override
+    protected boolean heldHere() {
+        return words.heldHere(record);
+    }
+
+    @Override
+    protected boolean releaseIfHeld() {
+        return words.release(record, id());
+    }
+
+    /**
+     * Draws the hold's token on its first request ({@code LockWords.drawToken}): {@code lock()} and
+     * {@code unlock()} leave the fencing counter alone. A handle ({@link #acquire()}) asks at once,
+     * since its hold stamp is the token.
+     */
+    @Override
     protected long token() {
-        return words.token(record);
+        long token = words.drawToken(record);
+        if (!words.heldHere(record)) {
+            throw new IllegalMonitorStateException(this + " was released while its fencing token " + token
+                    + " was drawn (its manager was closed meanwhile), so that token is void: do not use it,"
+                    + " and close the manager only after its locks are unlocked");
+        }
+        return token;
     }
 
     @Override

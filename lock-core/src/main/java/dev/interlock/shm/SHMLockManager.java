@@ -11,6 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -287,8 +288,8 @@ public final class SHMLockManager extends AbstractManager {
     }
 
     private void recovered(int id, int deadToken, OptionalLong deadPid, long heldSinceMillis, long deadFencingToken) {
-        Optional<Instant> heldSince =
-                heldSinceMillis > 0 ? Optional.of(Instant.ofEpochMilli(heldSinceMillis)) : Optional.empty();
+        long millis = heldSinceMillis & ~ShmLayout.TOKEN_DRAWN_BIT;
+        Optional<Instant> heldSince = millis > 0 ? Optional.of(Instant.ofEpochMilli(millis)) : Optional.empty();
         String pid = deadPid.isPresent() ? String.valueOf(deadPid.getAsLong()) : "unknown";
         String since = heldSince.map(Instant::toString).orElse("an unknown time");
         if (id < 0) {
@@ -368,8 +369,10 @@ public final class SHMLockManager extends AbstractManager {
             int record = layout.recordOffset(id);
             int word = segment.intAcquire(record);
             if ((word & ShmLayout.TOKEN_MASK) != 0) {
-                long since = segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET);
-                long token = words.lastToken(record);
+                long stamp = segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET);
+                long since = stamp & ~ShmLayout.TOKEN_DRAWN_BIT;
+                // A hold that has not asked for its token has none yet; the counter is an earlier hold's.
+                long token = (stamp & ShmLayout.TOKEN_DRAWN_BIT) != 0 ? words.lastToken(record) : 0;
                 held.add(new HeldLock(
                         id,
                         allocator.nameOf(id),
@@ -380,6 +383,22 @@ public final class SHMLockManager extends AbstractManager {
             }
         }
         return held;
+    }
+
+    /** Reads every lock word for this manager's session token, each with a volatile load. */
+    @Override
+    protected int[] idsHeldHere() {
+        int[] ids = new int[8];
+        int count = 0;
+        for (int id = 0; id < layout.lockCount; id++) {
+            if (words.heldHere(layout.recordOffset(id))) {
+                if (count == ids.length) {
+                    ids = Arrays.copyOf(ids, count * 2);
+                }
+                ids[count++] = id;
+            }
+        }
+        return Arrays.copyOf(ids, count);
     }
 
     /** Reads the name slots without the allocator lock, each under its name version (section 7). */

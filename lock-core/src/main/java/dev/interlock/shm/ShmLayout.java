@@ -82,7 +82,7 @@ package dev.interlock.shm;
 final class ShmLayout {
 
     /** Layout version written to and expected in the header. */
-    static final int VERSION = 4;
+    static final int VERSION = 5;
 
     /** The bytes {@code INTRLOCK} read as a little-endian long. */
     static final long MAGIC = 0x4B434F4C52544E49L;
@@ -157,12 +157,22 @@ final class ShmLayout {
      */
     static final int NAME_VERSION_OFFSET = LOCK_WORD_OFFSET + Integer.BYTES;
 
+    /**
+     * Section 4: epoch millis (coarse) of the current hold's acquisition, written by the holder; its
+     * top bit is {@link #TOKEN_DRAWN_BIT}.
+     */
     static final int HELD_SINCE_OFFSET = NAME_VERSION_OFFSET + Integer.BYTES;
 
     /**
-     * Section 5.1: the fencing token of the current (or last) hold, raised by one by every
-     * acquisition, including a takeover from a dead holder, and never reset while the segment
-     * exists; written only by the holder.
+     * Section 4.1: the top bit of the held-since field, set once the current hold drew its fencing
+     * token; acquisition writes held-since without it.
+     */
+    static final long TOKEN_DRAWN_BIT = Long.MIN_VALUE;
+
+    /**
+     * Section 4.1: the fencing token of the last hold that drew one, raised by one by the first
+     * request for a token in each hold (not by holds that never ask), and never reset while the
+     * segment exists; written only by the holder.
      */
     static final int FENCE_OFFSET = HELD_SINCE_OFFSET + Long.BYTES;
 

@@ -51,6 +51,10 @@ final class ShmSegment {
         return (int) INT.getAcquire(buffer, offset);
     }
 
+    int intVolatile(int offset) {
+        return (int) INT.getVolatile(buffer, offset);
+    }
+
     void intRelease(int offset, int value) {
         INT.setRelease(buffer, offset, value);
     }

@@ -28,6 +28,9 @@ public abstract class AbstractLocker implements Locker {
 
     private final int id;
 
+    /** Whether the backend's lock word decides ownership; see the three-argument constructor. */
+    private final boolean ownedByWord;
+
     /**
      * Creates a handle for lock {@code id} of {@code manager}.
      *
@@ -35,9 +38,31 @@ public abstract class AbstractLocker implements Locker {
      * @param id the lock's ID, already validated
      */
     protected AbstractLocker(AbstractManager manager, int id) {
+        this(manager, id, false);
+    }
+
+    /**
+     * Creates a handle for lock {@code id} of {@code manager}, saying whether the backend's lock
+     * word tells by itself whether this manager holds the lock.
+     *
+     * <p>With {@code ownedByWord}, the backend implements {@link #acquireUncontended()}, {@link
+     * #heldHere()} and {@link #releaseIfHeld()}, and the lock word decides ownership: {@code
+     * unlock()} is one releasing compare-and-set that fails when this manager does not hold the
+     * lock, {@code close()} finds the held locks through {@link AbstractManager#idsHeldHere()}, and
+     * the holder table only notes the acquiring thread with plain stores, for the self-deadlock
+     * check. The uncontended {@code lock()}+{@code unlock()} pair then costs the backend's two
+     * compare-and-sets and no other fence. Without it, the holder table decides ownership with a
+     * volatile store at each acquisition and a compare-and-set at each release.
+     *
+     * @param manager the manager whose instance will own the lock when it is acquired
+     * @param id the lock's ID, already validated
+     * @param ownedByWord whether the backend's lock word decides ownership
+     */
+    protected AbstractLocker(AbstractManager manager, int id, boolean ownedByWord) {
         this.manager = manager;
         this.holders = manager.holders();
         this.id = id;
+        this.ownedByWord = ownedByWord;
     }
 
     @Override
@@ -47,7 +72,22 @@ public abstract class AbstractLocker implements Locker {
 
     @Override
     public final void lock() {
-        Thread me = enter();
+        Thread me;
+        if (ownedByWord) {
+            manager.ensureOpen();
+            me = Thread.currentThread();
+            if (!acquireUncontended()) {
+                checkNotHeldBy(me);
+                acquireUninterruptibly(me);
+            }
+        } else {
+            me = enter();
+            acquireUninterruptibly(me);
+        }
+        entered(me);
+    }
+
+    private void acquireUninterruptibly(Thread me) {
         boolean interrupted = false;
         while (true) {
             try {
@@ -61,25 +101,36 @@ public abstract class AbstractLocker implements Locker {
         if (interrupted) {
             me.interrupt();
         }
-        entered(me);
     }
 
     @Override
     public final void lockInterruptibly() throws InterruptedException {
-        Thread me = enter();
-        acquire(WAIT_FOREVER);
+        Thread me;
+        if (ownedByWord) {
+            manager.ensureOpen();
+            me = Thread.currentThread();
+            if (!acquireUncontended()) {
+                checkNotHeldBy(me);
+                acquire(WAIT_FOREVER);
+            }
+        } else {
+            me = enter();
+            acquire(WAIT_FOREVER);
+        }
         entered(me);
     }
 
     @Override
     public final boolean tryLock() {
         manager.ensureOpen();
-        try {
-            if (!acquire(0)) {
-                return false;
+        if (!ownedByWord || !acquireUncontended()) {
+            try {
+                if (!acquire(0)) {
+                    return false;
+                }
+            } catch (InterruptedException ex) {
+                throw new IllegalStateException("acquire(0) must not wait, so it cannot be interrupted", ex);
             }
-        } catch (InterruptedException ex) {
-            throw new IllegalStateException("acquire(0) must not wait, so it cannot be interrupted", ex);
         }
         entered(Thread.currentThread());
         return true;
@@ -99,6 +150,15 @@ public abstract class AbstractLocker implements Locker {
     @Override
     public final void unlock() {
         manager.ensureOpen();
+        if (ownedByWord) {
+            // Cleared before the release: after it, the entry may already be the next holder's.
+            holders.setPlain(id, null);
+            if (!releaseIfHeld()) {
+                manager.ensureOpen(); // close() may have released it meanwhile
+                throw notHeld("cannot be unlocked here");
+            }
+            return;
+        }
         Thread holder = holders.get(id);
         if (holder == null || !holders.clear(id, holder)) {
             throw notHeld("cannot be unlocked here");
@@ -119,7 +179,16 @@ public abstract class AbstractLocker implements Locker {
     final void unlockFreeing(long stamp) {
         manager.ensureOpen();
         Thread holder = holders.get(id);
-        if (holder == null || holdStamp() != stamp || !holders.clear(id, holder)) {
+        if (ownedByWord) {
+            // The entry, claimed as RELEASING, tells close() to leave this release to this thread.
+            if (holder == null
+                    || holder == HolderThreads.RELEASING
+                    || !heldHere()
+                    || holdStamp() != stamp
+                    || !holders.replace(id, holder, HolderThreads.RELEASING)) {
+                throw notHeld("cannot be unlocked here");
+            }
+        } else if (holder == null || holdStamp() != stamp || !holders.clear(id, holder)) {
             throw notHeld("cannot be unlocked here");
         }
         try {
@@ -131,12 +200,17 @@ public abstract class AbstractLocker implements Locker {
                 }
             }
         } finally {
-            release();
+            if (ownedByWord) {
+                holders.setPlain(id, null);
+                releaseIfHeld();
+            } else {
+                release();
+            }
         }
     }
 
     private void checkHeld(String consequence) {
-        if (holders.get(id) == null) {
+        if (ownedByWord ? !heldHere() : holders.get(id) == null) {
             throw notHeld(consequence);
         }
     }
@@ -176,20 +250,47 @@ public abstract class AbstractLocker implements Locker {
         manager.ensureOpen();
         Thread me = Thread.currentThread();
         if (holders.get(id) == me) {
-            throw new IllegalMonitorStateException("Thread '" + me.getName() + "' already holds " + this
-                    + "; locking it again would wait forever because Interlock locks are not reentrant:"
-                    + " unlock it first, or take it once around the whole critical section");
+            throw selfDeadlock(me);
         }
         return me;
     }
 
     /**
-     * Records the new holder. The volatile write in {@code set} and the volatile read of the
-     * closed flag pair with {@link AbstractManager#close()} (which writes the flag, then reads the
-     * table): either close sees this entry and releases the lock, or this thread sees the flag and
-     * releases it here, so no lock stays held by a closed manager.
+     * The self-deadlock check of a lock word backend, made only after the uncontended attempt
+     * failed. A plain load suffices: the entry names this thread only if this thread wrote it
+     * after acquiring and has not cleared it since (every other writer writes its own thread or
+     * null), so this thread holds the lock, unless another thread unlocked it in between.
+     */
+    private void checkNotHeldBy(Thread me) {
+        if (holders.getPlain(id) == me && heldHere()) {
+            throw selfDeadlock(me);
+        }
+    }
+
+    private IllegalMonitorStateException selfDeadlock(Thread me) {
+        return new IllegalMonitorStateException("Thread '" + me.getName() + "' already holds " + this
+                + "; locking it again would wait forever because Interlock locks are not reentrant:"
+                + " unlock it first, or take it once around the whole critical section");
+    }
+
+    /**
+     * Records the new holder. For the holder table, the volatile write in {@code set} and the
+     * volatile read of the closed flag pair with {@link AbstractManager#close()} (which writes the
+     * flag, then reads the table): either close sees this entry and releases the lock, or this
+     * thread sees the flag and releases it here, so no lock stays held by a closed manager. For a
+     * lock word backend the acquiring compare-and-set is that volatile write, and close reads the
+     * words; both may then try to release, and the releasing compare-and-set lets exactly one.
      */
     private void entered(Thread me) {
+        if (ownedByWord) {
+            holders.setPlain(id, me);
+            if (manager.isClosed()) {
+                holders.setPlain(id, null);
+                releaseIfHeld();
+                throw new ManagerClosedException(manager.toString());
+            }
+            return;
+        }
         holders.set(id, me);
         if (manager.isClosed()) {
             if (holders.clear(id, me)) {
@@ -223,6 +324,45 @@ public abstract class AbstractLocker implements Locker {
      * this manager's holder entry, so the backend may assume its manager holds the lock.
      */
     protected abstract void release();
+
+    /**
+     * One uncontended acquisition attempt of a lock word backend: a single compare-and-set from
+     * free to held by this manager, without waiting, recovering from dead holders or checking for
+     * interrupts. Called before the self-deadlock check, which runs only when this fails.
+     *
+     * @return whether the lock was acquired
+     * @throws UnsupportedOperationException if the backend's lock word does not decide ownership
+     */
+    protected boolean acquireUncontended() {
+        throw new UnsupportedOperationException(this + " has no lock word that decides ownership");
+    }
+
+    /**
+     * Returns whether this manager holds the lock, read from a lock word backend's word with a
+     * volatile load (which {@link AbstractManager#close()} relies on).
+     *
+     * @return whether the lock is held by this manager instance
+     * @throws UnsupportedOperationException if the backend's lock word does not decide ownership
+     */
+    protected boolean heldHere() {
+        throw new UnsupportedOperationException(this + " has no lock word that decides ownership");
+    }
+
+    /**
+     * Releases the lock of a lock word backend if this manager holds it, deciding that with the
+     * releasing compare-and-set itself: of racing callers, exactly one releases a given hold.
+     *
+     * @return whether this call released the lock; {@code false} if this manager did not hold it
+     * @throws UnsupportedOperationException if the backend's lock word does not decide ownership
+     */
+    protected boolean releaseIfHeld() {
+        throw new UnsupportedOperationException(this + " has no lock word that decides ownership");
+    }
+
+    /** Returns whether the backend's lock word decides ownership, for {@code close()}. */
+    final boolean ownedByWord() {
+        return ownedByWord;
+    }
 
     /**
      * Returns the fencing token of the current hold, drawing it if the backend draws tokens on
@@ -274,6 +414,7 @@ public abstract class AbstractLocker implements Locker {
      * @return whether that hold is still in force
      */
     final boolean isHolding(long stamp) {
-        return !manager.isClosed() && holders.get(id) != null && holdStamp() == stamp && !isLost();
+        boolean held = ownedByWord ? heldHere() : holders.get(id) != null;
+        return !manager.isClosed() && held && holdStamp() == stamp && !isLost();
     }
 }

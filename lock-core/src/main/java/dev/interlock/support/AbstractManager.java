@@ -267,16 +267,33 @@ public abstract class AbstractManager implements Manager {
             closed = true;
         }
         try {
-            for (int id : holders.heldIds()) {
+            for (int id : idsHeldHere()) {
                 Thread holder = holders.get(id);
-                if (holder != null && holders.clear(id, holder)) {
+                AbstractLocker locker = lockerFor(id);
+                boolean released;
+                if (locker.ownedByWord()) {
+                    // The word decides: the holder's own unlock() or its check of the closed flag
+                    // may race this release, and the releasing compare-and-set lets one of them.
+                    if (holder == HolderThreads.RELEASING) {
+                        continue; // ended with freeing by its holder, which releases it too
+                    }
+                    if (holder != null && !holders.clear(id, holder) && holders.get(id) == HolderThreads.RELEASING) {
+                        continue;
+                    }
+                    released = locker.releaseIfHeld();
+                } else {
+                    released = holder != null && holders.clear(id, holder);
+                    if (released) {
+                        locker.release();
+                    }
+                }
+                if (released) {
                     logger.warn(
                             "Closing {} released lock {}, still held (acquired by thread '{}'): unlock locks"
                                     + " before closing their manager",
                             this,
                             id,
-                            holder.getName());
-                    lockerFor(id).release();
+                            holder == null ? "unknown, still acquiring" : holder.getName());
                 }
             }
         } finally {
@@ -315,6 +332,19 @@ public abstract class AbstractManager implements Manager {
 
     final HolderThreads holders() {
         return holders;
+    }
+
+    /**
+     * Returns the IDs of the locks this manager instance holds right now, for {@link #close()}.
+     * The default reads the holder table. A backend whose lock word decides ownership (see {@link
+     * AbstractLocker#AbstractLocker(AbstractManager, int, boolean)}) overrides it to read the words,
+     * each with a volatile load: close writes the closed flag first, so of this read and a racing
+     * acquirer's check of the flag after its compare-and-set, at least one sees the other.
+     *
+     * @return the held IDs, ascending
+     */
+    protected int[] idsHeldHere() {
+        return holders.heldIds();
     }
 
     private void checkId(int id) {

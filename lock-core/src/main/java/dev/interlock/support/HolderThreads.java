@@ -6,14 +6,29 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The locks one manager instance holds, each with the thread that acquired it. An entry exists
- * exactly while the manager holds the lock: it is set after the backend acquired the lock and
- * cleared, by a single winning compare-and-set, before the backend releases it. That makes this
- * table both the ownership check for {@code unlock} and the self-deadlock check for {@code lock}.
+ * The locks one manager instance holds, each with the thread that acquired it. For most backends
+ * an entry exists exactly while the manager holds the lock: it is set after the backend acquired
+ * the lock and cleared, by a single winning compare-and-set, before the backend releases it. That
+ * makes this table both the ownership check for {@code unlock} and the self-deadlock check for
+ * {@code lock}.
+ *
+ * <p>For a backend whose lock word says by itself whether this manager holds the lock ({@link
+ * AbstractLocker#AbstractLocker(AbstractManager, int, boolean)}), the word decides ownership and
+ * the entry is only a note of the acquiring thread: written with a plain store right after the
+ * acquiring compare-and-set and cleared with a plain store before the releasing one, as {@code
+ * ReentrantLock} records its owner, and read only on slow paths (the self-deadlock check after a
+ * failed compare-and-set, {@code close()}). Such an entry may also hold {@link #RELEASING}.
  *
  * @author Interlock team
  */
 abstract sealed class HolderThreads {
+
+    /**
+     * The entry of a lock whose hold a thread has claimed to end it with freeing ({@code
+     * AbstractLocker.unlockFreeing}), so that {@code close()} leaves its release to that thread.
+     * Never started; no real holder is this thread.
+     */
+    static final Thread RELEASING = new Thread("interlock-releasing");
 
     /**
      * A table for IDs {@code 0 .. numLocks - 1}, backed by an array: no allocation on the hot path.
@@ -35,6 +50,15 @@ abstract sealed class HolderThreads {
 
     /** Clears the entry if it still names {@code expected}; exactly one of racing callers wins. */
     abstract boolean clear(int id, Thread expected);
+
+    /** Replaces the entry with {@code value} if it still names {@code expected}; one racer wins. */
+    abstract boolean replace(int id, Thread expected, @Nullable Thread value);
+
+    /** Returns the entry of lock {@code id} with a plain load: for the thread that wrote it. */
+    abstract @Nullable Thread getPlain(int id);
+
+    /** Writes the entry of lock {@code id} with a plain store: no fence, see the class comment. */
+    abstract void setPlain(int id, @Nullable Thread thread);
 
     /** Returns the IDs held right now, ascending. */
     abstract int[] heldIds();
@@ -103,6 +127,22 @@ abstract sealed class HolderThreads {
         }
 
         @Override
+        boolean replace(int id, Thread expected, @Nullable Thread value) {
+            return holders.compareAndSet(slot(id), expected, value);
+        }
+
+        @Override
+        @Nullable
+        Thread getPlain(int id) {
+            return holders.getPlain(slot(id));
+        }
+
+        @Override
+        void setPlain(int id, @Nullable Thread thread) {
+            holders.setPlain(slot(id), thread);
+        }
+
+        @Override
         int[] heldIds() {
             int[] ids = new int[8];
             int count = 0;
@@ -136,6 +176,26 @@ abstract sealed class HolderThreads {
         @Override
         boolean clear(int id, Thread expected) {
             return holders.remove(id, expected);
+        }
+
+        @Override
+        boolean replace(int id, Thread expected, @Nullable Thread value) {
+            return value == null ? holders.remove(id, expected) : holders.replace(id, expected, value);
+        }
+
+        @Override
+        @Nullable
+        Thread getPlain(int id) {
+            return holders.get(id);
+        }
+
+        @Override
+        void setPlain(int id, @Nullable Thread thread) {
+            if (thread == null) {
+                holders.remove(id);
+            } else {
+                holders.put(id, thread);
+            }
         }
 
         @Override

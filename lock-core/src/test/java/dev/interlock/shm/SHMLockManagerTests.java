@@ -47,6 +47,45 @@ class SHMLockManagerTests extends LockManagerContractTests {
         return Optional.of(SHMLockManager.open(segment, 64));
     }
 
+    /**
+     * Tokens are drawn on a hold's first request (section 4.1 of docs/shm-layout.md): holds that
+     * never ask leave the counter alone, {@code locksHeld()} shows no token for a hold that has
+     * not asked, and every other process sees the tokens strictly increase all the same.
+     */
+    @Test
+    void holdsThatNeverAskShouldDrawNoTokenAndLocksHeldShouldShowTheTokenOnlyOnceDrawn() {
+        Locker locker = manager.allocateLock();
+        Locker theirs = track(SHMLockManager.open(segment, 64)).retrieveLock(locker.id());
+        locker.lock();
+        assertThat(manager.locksHeld()).singleElement().satisfies(held -> {
+            assertThat(held.fencingToken()).isEmpty();
+            assertThat(held.heldSince()).isPresent();
+        });
+        long first = locker.fencingToken();
+        assertThat(locker.fencingToken()).isEqualTo(first);
+        assertThat(manager.locksHeld()).singleElement().satisfies(held -> {
+            assertThat(held.fencingToken()).hasValue(first);
+            assertThat(held.heldSince()).isPresent();
+            assertThat(held.heldSince().get()).isBefore(java.time.Instant.now().plusSeconds(1));
+        });
+        locker.unlock();
+        for (int i = 0; i < 5; i++) {
+            theirs.lock();
+            theirs.unlock();
+            locker.lock();
+            locker.unlock();
+        }
+        try (var handle = theirs.acquire()) {
+            assertThat(handle.fencingToken()).isEqualTo(first + 1);
+            assertThat(manager.locksHeld())
+                    .singleElement()
+                    .satisfies(held -> assertThat(held.fencingToken()).hasValue(first + 1));
+        }
+        locker.lock();
+        assertThat(locker.fencingToken()).isEqualTo(first + 2);
+        locker.unlock();
+    }
+
     @Test
     void managersRacingForNewNameShouldAllocateExactlyOneId() throws Exception {
         int managers = 4;

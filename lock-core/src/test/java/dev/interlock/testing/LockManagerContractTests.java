@@ -334,6 +334,38 @@ public abstract class LockManagerContractTests {
         locker.unlock();
     }
 
+    /**
+     * The self-deadlock check must recognise the calling thread's own hold only: a hold this
+     * thread took and another thread of the manager ended, followed by a third thread's hold,
+     * makes this thread wait like any other, not fail.
+     */
+    @Test
+    void lockAfterAnotherThreadEndedOurHoldShouldWaitForTheNextHolderInsteadOfThrowing() throws Exception {
+        Locker locker = manager.allocateLock();
+        locker.lock();
+        onOtherThread(() -> {
+            locker.unlock();
+            return null;
+        });
+        CountDownLatch thirdHolds = new CountDownLatch(1);
+        CountDownLatch thirdMayUnlock = new CountDownLatch(1);
+        Future<?> third = executor.submit(() -> {
+            locker.lock();
+            thirdHolds.countDown();
+            thirdMayUnlock.await();
+            locker.unlock();
+            return null;
+        });
+        assertThat(thirdHolds.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        thirdMayUnlock.countDown();
+        locker.lock(); // waits for the third thread, or acquires at once if it was quick
+        third.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(tryLockOnOtherThread(locker)).isFalse();
+        locker.unlock();
+        locker.lock();
+        locker.unlock();
+    }
+
     @Test
     void lockWhenCallingThreadHoldsItShouldThrowInsteadOfHanging() {
         Locker locker = manager.allocateLock();
@@ -551,6 +583,47 @@ public abstract class LockManagerContractTests {
         assertThatExceptionOfType(ManagerClosedException.class).isThrownBy(manager::locksHeld);
         assertThatExceptionOfType(ManagerClosedException.class).isThrownBy(manager::lockNames);
         manager.close();
+    }
+
+    /**
+     * Threads locking and unlocking while the manager closes: every one of them ends with {@link
+     * ManagerClosedException}, and no lock stays held (checked through a second manager where the
+     * backend has one). Close and a thread that acquired just as it closed may both try to
+     * release; exactly one must.
+     */
+    @Test
+    void closeWhileThreadsLockAndUnlockShouldEndThemAllAndLeaveNoLockHeld() throws Exception {
+        List<Locker> lockers = List.of(manager.allocateLock(), manager.allocateLock(), manager.allocateLock());
+        Optional<Manager> other = openSecondManager(manager).map(this::track);
+        CountDownLatch warmedUp = new CountDownLatch(lockers.size());
+        List<Future<RuntimeException>> workers = new ArrayList<>();
+        for (Locker locker : lockers) {
+            workers.add(executor.submit(() -> {
+                try {
+                    for (long i = 0; ; i++) {
+                        locker.lock();
+                        locker.unlock();
+                        if (i == 10_000) {
+                            warmedUp.countDown();
+                        }
+                    }
+                } catch (RuntimeException ex) {
+                    return ex;
+                }
+            }));
+        }
+        assertThat(warmedUp.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        manager.close();
+        for (Future<RuntimeException> worker : workers) {
+            assertThat(worker.get(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isInstanceOf(ManagerClosedException.class);
+        }
+        other.ifPresent(second -> {
+            for (Locker locker : lockers) {
+                Locker theirs = second.retrieveLock(locker.id());
+                assertThat(theirs.tryLock()).as("lock %d released", locker.id()).isTrue();
+                theirs.unlock();
+            }
+        });
     }
 
     // --- Named locks ------------------------------------------------------------------------

@@ -223,7 +223,7 @@ public class LocksEndpoint {
      * @param heldForMillis how long it has been held, in milliseconds, when held and recorded
      * @param ownerHost the holder's host, for backends whose holders may be on other hosts
      * @param fencingToken the current hold's fencing token, when the backend reads it without
-     *     taking the lock
+     *     taking the lock and (shm, file) the hold has drawn it
      */
     public record LockDescriptor(
             int id,
