@@ -326,6 +326,20 @@ public final class SHMLockManager extends AbstractManager {
         }
     }
 
+    /**
+     * Wakes the sleepers on every lock word, the allocator's included, that holds the token of a
+     * session whose process exited; for {@link HolderWatcher}.
+     *
+     * @return whether any word still holds it
+     */
+    boolean wakeHeldBy(int deadToken) {
+        boolean held = words.wakeIfHeldBy(ShmLayout.ALLOCATOR_RECORD_OFFSET, -1, deadToken);
+        for (int id = 0; id < layout.lockCount; id++) {
+            held |= words.wakeIfHeldBy(layout.recordOffset(id), id, deadToken);
+        }
+        return held;
+    }
+
     @Override
     protected AbstractLocker lockerFor(int id) {
         return new SHMLock(this, id, words, layout.recordOffset(id));
@@ -413,6 +427,7 @@ public final class SHMLockManager extends AbstractManager {
     @Override
     protected void closeStorage() {
         allocator.closeWhenIdle();
+        words.closeWatcher();
         session.close();
         CoarseClock.release();
     }

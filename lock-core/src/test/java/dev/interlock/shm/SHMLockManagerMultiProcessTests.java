@@ -23,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -195,6 +196,50 @@ class SHMLockManagerMultiProcessTests {
                 .lines()
                 .filter(line -> line.startsWith("RECOVERED " + id + " "))
                 .count();
+    }
+
+    /**
+     * A waiter learns of the holder's death from the kernel (a pidfd), not from its periodic
+     * check: with a 10 s recovery timeout that check comes every 2.5 s, and the waiter below
+     * started waiting just before the kill, so only the event-driven path takes over within 1 s.
+     */
+    @Test
+    void killedHolderShouldBeTakenOverAtOnceEvenWithALongRecoveryTimeout() throws Exception {
+        SHMLockManager.Options patient = SHMLockManager.Options.defaults().withRecoveryTimeout(Duration.ofSeconds(10));
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try (SHMLockManager waiting = SHMLockManager.open(segment, ShmOpener.NUM_LOCKS, patient);
+                ChildJvm holder = start(ShmChild.class, segment, counters.toString(), "holder", "8")) {
+            holder.awaitLine("LOCKED 8", WAIT);
+            Locker locker = waiting.retrieveLock(8);
+            Future<Long> acquiredAt = executor.submit(() -> {
+                locker.lock();
+                return System.nanoTime();
+            });
+            // The waiters bit is set just before the waiter first sleeps; bounded wait for it.
+            int record = new ShmLayout(ShmOpener.NUM_LOCKS).recordOffset(8);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while ((TestSegments.readInt(segment, record) & ShmLayout.WAITERS_BIT) == 0) {
+                assertThat(System.nanoTime() - deadline)
+                        .as("waiter asleep within %s", WAIT)
+                        .isNegative();
+                LockSupport.parkNanos(100_000);
+            }
+            long killedAt = System.nanoTime();
+            holder.kill();
+            Duration recovery = Duration.ofNanos(acquiredAt.get(WAIT.toSeconds(), TimeUnit.SECONDS) - killedAt);
+            System.out.println("Takeover after SIGKILL with a 10 s recovery timeout: " + recovery.toMillis() + " ms");
+            assertThat(recovery)
+                    .as("from SIGKILL to the takeover, with liveness checks 2.5 s apart")
+                    .isLessThan(Duration.ofSeconds(1));
+            assertThat(locker.fencingToken())
+                    .as("drawn above the dead holder's")
+                    .isEqualTo(2);
+            locker.unlock();
+        } finally {
+            executor.shutdownNow();
+            assertThat(executor.awaitTermination(WAIT.toSeconds(), TimeUnit.SECONDS))
+                    .isTrue();
+        }
     }
 
     @Test
