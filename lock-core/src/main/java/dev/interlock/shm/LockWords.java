@@ -144,11 +144,19 @@ final class LockWords {
 
     private boolean acquireContended(int record, int id, long timeoutNanos) throws InterruptedException {
         long start = System.nanoTime();
-        for (int spin = 0; spin < SPIN_LIMIT; spin++) {
-            Thread.onSpinWait();
-            if (segment.intAcquire(record) == 0 && segment.compareAndSetInt(record, 0, token)) {
-                stampHold(record);
-                return true;
+        // Spin only behind a thread of this process. Behind another process, sleep at once, as
+        // glibc's robust mutex does: a spinner pulls the word's cache line away from the holder
+        // on every read, and wins the word between the holder's release and its next acquire
+        // often enough to make the two processes take turns, each turn a cache-line transfer.
+        // The releaser re-taking the lock instead is what makes a contended lock fast; the
+        // hand-off below bounds how long the sleeper may lose.
+        if ((segment.intAcquire(record) & ShmLayout.TOKEN_MASK) == token) {
+            for (int spin = 0; spin < SPIN_LIMIT; spin++) {
+                Thread.onSpinWait();
+                if (segment.intAcquire(record) == 0 && segment.compareAndSetInt(record, 0, token)) {
+                    stampHold(record);
+                    return true;
+                }
             }
         }
         boolean forever = timeoutNanos == Long.MAX_VALUE;
