@@ -286,8 +286,13 @@ final class HolderWatcher {
 
     /** A watched process exited: count the death, then wake the sleepers of its locks. */
     private void exited(Watch watch, List<Rewake> rewakes) {
-        watches.compareAndSet(watch.token & ShmLayout.SLOT_MASK, watch, null);
-        closePidfd(watch);
+        synchronized (lifecycle) {
+            // A watch replaced meanwhile is in the replaced queue, which closes its pidfd: closing
+            // it here too could close a descriptor number that was reused in between.
+            if (watches.compareAndSet(watch.token & ShmLayout.SLOT_MASK, watch, null)) {
+                closePidfd(watch);
+            }
+        }
         session.holderDied();
         if (waker.wakeHeldBy(watch.token)) {
             rewakes.add(

@@ -21,10 +21,15 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li>Uncontended: acquire is one compare-and-set {@code 0 -> token}, release one
  *       compare-and-exchange {@code token -> 0}; no system call, no allocation.
- *   <li>Contended: a short bounded spin, then the waiter sets {@link ShmLayout#WAITERS_BIT} and
- *       sleeps in {@code futex(FUTEX_WAIT)} on the word, in slices so that it checks the holder's
- *       liveness every {@code recoveryTimeout / 4}. A release that sees the waiters bit wakes one
- *       sleeper. A waiter that takes the lock keeps the bit set, because others may still sleep.
+ *   <li>Contended: a short bounded spin if the holder is a thread of this manager (none behind
+ *       another process: the releaser re-takes the lock), then the waiter sets {@link
+ *       ShmLayout#WAITERS_BIT} and sleeps in {@code futex(FUTEX_WAIT)} on the word, in slices so
+ *       that it checks the holder's liveness every {@code recoveryTimeout / 4}. A release that
+ *       sees the waiters bit wakes one sleeper. A waiter that takes the lock keeps the bit set,
+ *       because others may still sleep.
+ *   <li>Dead holder noticed: at once when the {@link HolderWatcher} learns that the holder's
+ *       process exited (it wakes the sleepers and counts the death in the {@link Session}), else
+ *       at the periodic check.
  *   <li>Fairness: a waiter that has waited {@value #STARVING_MILLIS} ms is starving and sets {@link
  *       ShmLayout#HANDOFF_BIT}; the next release then hands the lock off (the word keeps the bit
  *       and loses the token) instead of freeing it, and wakes every sleeper. Only a starving waiter
