@@ -15,6 +15,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -239,6 +241,46 @@ class SHMLockManagerMultiProcessTests {
             executor.shutdownNow();
             assertThat(executor.awaitTermination(WAIT.toSeconds(), TimeUnit.SECONDS))
                     .isTrue();
+        }
+    }
+
+    @Test
+    void closeShouldStopTheHolderWatcherAndCloseItsDescriptors() throws Exception {
+        SHMLockManager waiting = SHMLockManager.open(segment, ShmOpener.NUM_LOCKS);
+        try (ChildJvm holder = start(ShmChild.class, segment, counters.toString(), "holder", "10")) {
+            holder.awaitLine("LOCKED 10", WAIT);
+            assertThat(waiting.retrieveLock(10).tryLock(Duration.ofMillis(200)))
+                    .as("held by a live process")
+                    .isFalse();
+            Thread watcher = Thread.getAllStackTraces().keySet().stream()
+                    .filter(thread -> thread.getName().equals("interlock-shm-watcher " + waiting))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("no watcher thread after a wait for another process"));
+            long watching = pidfds();
+            assertThat(watching).as("a pidfd for the holder's process").isPositive();
+            waiting.close();
+            watcher.join(WAIT.toMillis());
+            assertThat(watcher.isAlive())
+                    .as("watcher thread stopped by close()")
+                    .isFalse();
+            assertThat(pidfds()).as("the holder's pidfd closed").isLessThan(watching);
+        } finally {
+            waiting.close();
+        }
+    }
+
+    /** Counts this JVM's open pidfds. */
+    private static long pidfds() throws IOException {
+        try (Stream<Path> descriptors = Files.list(Path.of("/proc/self/fd"))) {
+            return descriptors
+                    .filter(fd -> {
+                        try {
+                            return Files.readSymbolicLink(fd).toString().contains("pidfd");
+                        } catch (IOException ex) {
+                            return false; // closed while listing
+                        }
+                    })
+                    .count();
         }
     }
 
