@@ -21,12 +21,10 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li>Uncontended: acquire is one compare-and-set {@code 0 -> token}, release one
  *       compare-and-exchange {@code token -> 0}; no system call, no allocation.
- *   <li>Contended: a short bounded spin if the holder is a thread of this manager (none behind
- *       another process: the releaser re-takes the lock), then the waiter sets {@link
- *       ShmLayout#WAITERS_BIT} and sleeps in {@code futex(FUTEX_WAIT)} on the word, in slices so
- *       that it checks the holder's liveness every {@code recoveryTimeout / 4}. A release that
- *       sees the waiters bit wakes one sleeper. A waiter that takes the lock keeps the bit set,
- *       because others may still sleep.
+ *   <li>Contended: a short bounded spin, then the waiter sets {@link ShmLayout#WAITERS_BIT} and
+ *       sleeps in {@code futex(FUTEX_WAIT)} on the word, in slices so that it checks the holder's
+ *       liveness every {@code recoveryTimeout / 4}. A release that sees the waiters bit wakes one
+ *       sleeper. A waiter that takes the lock keeps the bit set, because others may still sleep.
  *   <li>Dead holder noticed: at once when the {@link HolderWatcher} learns that the holder's
  *       process exited (it wakes the sleepers and counts the death in the {@link Session}), else
  *       at the periodic check.
@@ -149,19 +147,11 @@ final class LockWords {
 
     private boolean acquireContended(int record, int id, long timeoutNanos) throws InterruptedException {
         long start = System.nanoTime();
-        // Spin only behind a thread of this process. Behind another process, sleep at once, as
-        // glibc's robust mutex does: a spinner pulls the word's cache line away from the holder
-        // on every read, and wins the word between the holder's release and its next acquire
-        // often enough to make the two processes take turns, each turn a cache-line transfer.
-        // The releaser re-taking the lock instead is what makes a contended lock fast; the
-        // hand-off below bounds how long the sleeper may lose.
-        if ((segment.intAcquire(record) & ShmLayout.TOKEN_MASK) == token) {
-            for (int spin = 0; spin < SPIN_LIMIT; spin++) {
-                Thread.onSpinWait();
-                if (segment.intAcquire(record) == 0 && segment.compareAndSetInt(record, 0, token)) {
-                    stampHold(record);
-                    return true;
-                }
+        for (int spin = 0; spin < SPIN_LIMIT; spin++) {
+            Thread.onSpinWait();
+            if (segment.intAcquire(record) == 0 && segment.compareAndSetInt(record, 0, token)) {
+                stampHold(record);
+                return true;
             }
         }
         boolean forever = timeoutNanos == Long.MAX_VALUE;
