@@ -2,8 +2,10 @@
 # The kill soak (issue 13): on the shm and on the file backend, TRIALS rounds each killing the
 # holder of one lock with SIGKILL at a random point of its critical section while 3 other
 # processes wait, then checking the counter the lock protects. Not part of ./mvnw verify.
+# Every standby JVM has finished starting before the next kill (warm standby), so no JVM start-up
+# competes with the recovering waiters; each trial therefore lasts about one JVM start.
 #
-#   benchmarks/soak.sh                 1000 trials per backend (about 2 x 15-30 min on 2 busy cores)
+#   benchmarks/soak.sh                 1000 trials per backend (about 2 x 20 min on 2 busy cores)
 #   TRIALS=50 benchmarks/soak.sh       a short run
 #   BACKENDS=file benchmarks/soak.sh   one backend only
 #   SKIP_BUILD=1 benchmarks/soak.sh    use benchmarks/target/benchmarks.jar as it is

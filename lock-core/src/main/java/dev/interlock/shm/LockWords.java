@@ -25,6 +25,9 @@ import org.jspecify.annotations.Nullable;
  *       sleeps in {@code futex(FUTEX_WAIT)} on the word, in slices so that it checks the holder's
  *       liveness every {@code recoveryTimeout / 4}. A release that sees the waiters bit wakes one
  *       sleeper. A waiter that takes the lock keeps the bit set, because others may still sleep.
+ *   <li>Dead holder noticed: at once when the {@link HolderWatcher} learns that the holder's
+ *       process exited (it wakes the sleepers and counts the death in the {@link Session}), else
+ *       at the periodic check.
  *   <li>Fairness: a waiter that has waited {@value #STARVING_MILLIS} ms is starving and sets {@link
  *       ShmLayout#HANDOFF_BIT}; the next release then hands the lock off (the word keeps the bit
  *       and loses the token) instead of freeing it, and wakes every sleeper. Only a starving waiter
@@ -97,6 +100,9 @@ final class LockWords {
 
     private final SHMLockManager manager;
 
+    /** Learns of holder processes' exits and wakes their locks' sleepers (section 10). */
+    private final HolderWatcher watcher;
+
     /** Virtual threads waiting per lock ID in this manager, created on first contention. */
     private final AtomicReferenceArray<@Nullable ConcurrentLinkedQueue<Thread>> parked;
 
@@ -114,6 +120,7 @@ final class LockWords {
         this.reporter = reporter;
         this.manager = manager;
         this.parked = new AtomicReferenceArray<>(lockCount);
+        this.watcher = new HolderWatcher(session, manager::wakeHeldBy, manager.toString());
     }
 
     /**
@@ -176,10 +183,18 @@ final class LockWords {
         ConcurrentLinkedQueue<Thread> queue = null;
         boolean starving = false;
         boolean acquired = false;
+        int seenDeaths = session.deaths();
+        int checkedHolder = 0;
         try {
             while (true) {
                 int word = segment.intAcquire(record);
                 long now = System.nanoTime();
+                int deaths = session.deaths();
+                if (deaths != seenDeaths) {
+                    // The watcher learned that a holder process exited: check ours now.
+                    seenDeaths = deaths;
+                    nextLivenessCheck = now;
+                }
                 starving = now - starvingAt >= 0;
                 if ((word & ShmLayout.TOKEN_MASK) == 0) {
                     // Free, or handed off: only a starving waiter may take a handed-off lock.
@@ -219,6 +234,13 @@ final class LockWords {
                 }
                 if (manager.closed()) {
                     throw new ManagerClosedException(manager.toString());
+                }
+                int holder = word & ShmLayout.TOKEN_MASK;
+                if (holder != 0 && holder != token && watcher.watch(holder) && holder != checkedHolder) {
+                    // A new watch: the holder may have died before it was set up, so check once now.
+                    checkedHolder = holder;
+                    nextLivenessCheck = now;
+                    continue;
                 }
                 long slice = Math.min(Math.min(remaining, nextLivenessCheck - now), MAX_SLEEP_NANOS);
                 if (!starving) {
@@ -447,6 +469,28 @@ final class LockWords {
         if (id >= 0) {
             unparkOne(id);
         }
+    }
+
+    /**
+     * Wakes every sleeper on the word at {@code record} if it still holds {@code deadToken}, whose
+     * process exited: they then check the holder at once (see {@link HolderWatcher}).
+     *
+     * @return whether the word still holds {@code deadToken}
+     */
+    boolean wakeIfHeldBy(int record, int id, int deadToken) {
+        int word = segment.intAcquire(record);
+        if ((word & ShmLayout.TOKEN_MASK) != deadToken) {
+            return false;
+        }
+        if ((word & ShmLayout.WAITERS_BIT) != 0) {
+            wake(record, id, Integer.MAX_VALUE);
+        }
+        return true;
+    }
+
+    /** Stops the holder watcher; called when the manager closes. */
+    void closeWatcher() {
+        watcher.close();
     }
 
     private void unparkOne(int id) {

@@ -116,6 +116,69 @@ final class NativeCalls {
     private static native long syscall(
             long number, long address, long operation, long value, long[] timeout, long address2, long value3);
 
+    /** {@code SYS_pidfd_open}: 434 on every architecture (Linux 5.3 and later). */
+    private static final long SYS_PIDFD_OPEN = 434;
+
+    static final int ESRCH = 3;
+
+    static final int EPERM = 1;
+
+    static final int ENOSYS = 38;
+
+    /** {@code poll(2)} event: readable; for a pidfd, the process has exited. */
+    static final short POLLIN = 0x1;
+
+    private static final int EFD_NONBLOCK = 0x800;
+
+    private static final int EFD_CLOEXEC = 0x80000;
+
+    /**
+     * Opens a pidfd for process {@code pid} ({@code pidfd_open(2)}, Linux 5.3 and later): a
+     * descriptor that {@code poll} reports readable once the process has exited. Close-on-exec.
+     *
+     * @throws LastErrorException with {@link #ESRCH} if no such process exists (in our pid
+     *     namespace), {@code ENOSYS} on older kernels, {@code EPERM} under a seccomp filter
+     */
+    static int pidfdOpen(int pid) throws LastErrorException {
+        return (int) syscall(SYS_PIDFD_OPEN, pid, 0);
+    }
+
+    private static native long syscall(long number, long pid, long flags) throws LastErrorException;
+
+    /** Creates a non-blocking, close-on-exec {@code eventfd(2)} with a count of zero. */
+    static int eventfdOpen() throws LastErrorException {
+        return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    }
+
+    private static native int eventfd(int initval, int flags) throws LastErrorException;
+
+    /** Adds one to the count of an eventfd, which makes it readable; never blocks. */
+    static void eventfdSignal(int fd) {
+        write(fd, new long[] {1}, 8);
+    }
+
+    /** Resets the count of a non-blocking eventfd to zero. */
+    static void eventfdDrain(int fd) {
+        read(fd, new long[1], 8);
+    }
+
+    private static native long write(int fd, long[] buffer, long count);
+
+    private static native long read(int fd, long[] buffer, long count);
+
+    /**
+     * Waits until one of the descriptors is readable, at most {@code timeoutMillis} (-1: no limit).
+     *
+     * @param pollfds {@code struct pollfd} entries, two ints each: the descriptor, then the
+     *     requested events in the low 16 bits and the returned ones in the high 16 bits
+     * @return the number of entries with returned events, 0 on a timeout, -1 on a signal
+     */
+    static int poll(int[] pollfds, int count, int timeoutMillis) {
+        return poll(pollfds, (long) count, timeoutMillis);
+    }
+
+    private static native int poll(int[] pollfds, long count, int timeoutMillis);
+
     private static native int open(String path, int flags) throws LastErrorException;
 
     /** Closes a descriptor from {@link #openReadWrite}; closing drops its OFD locks. */

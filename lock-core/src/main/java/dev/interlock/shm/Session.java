@@ -41,7 +41,13 @@ final class Session {
      */
     private volatile @Nullable Confirmation lastConfirmedAlive;
 
-    private record Confirmation(int token, long atNanos) {}
+    /**
+     * Counts the holder deaths {@link HolderWatcher} learned of: a confirmation made before a
+     * death is not trusted after it, whichever holder it was about.
+     */
+    private volatile int deaths;
+
+    private record Confirmation(int token, long atNanos, int deaths) {}
 
     private Session(ShmSegment segment, int fd, int slot, int token, long aliveCacheNanos) {
         this.segment = segment;
@@ -168,16 +174,39 @@ final class Session {
             return false;
         }
         long now = System.nanoTime();
+        // Read before the kernel is asked: a death learned of meanwhile voids this answer's cache.
+        int deathsBefore = deaths;
         Confirmation confirmed = lastConfirmedAlive;
-        if (confirmed != null && confirmed.token == holderToken && now - confirmed.atNanos < aliveCacheNanos) {
+        if (confirmed != null
+                && confirmed.token == holderToken
+                && confirmed.deaths == deathsBefore
+                && now - confirmed.atNanos < aliveCacheNanos) {
             return true;
         }
         short type = NativeCalls.ofdLock(fd, NativeCalls.F_OFD_GETLK, NativeCalls.F_WRLCK, offset);
         if (type == NativeCalls.F_UNLCK) {
             return false;
         }
-        lastConfirmedAlive = new Confirmation(holderToken, now);
+        lastConfirmedAlive = new Confirmation(holderToken, now, deathsBefore);
         return true;
+    }
+
+    /**
+     * Returns how many holder deaths were learned of so far; a waiter that sees the count change
+     * checks its holder at once.
+     */
+    int deaths() {
+        return deaths;
+    }
+
+    /**
+     * Records that a holder process exited (a hint, see {@link HolderWatcher}): cached
+     * confirmations of liveness are no longer trusted, and waiters check their holder at once.
+     */
+    void holderDied() {
+        synchronized (this) {
+            deaths++;
+        }
     }
 
     /**

@@ -15,6 +15,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +24,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -195,6 +198,90 @@ class SHMLockManagerMultiProcessTests {
                 .lines()
                 .filter(line -> line.startsWith("RECOVERED " + id + " "))
                 .count();
+    }
+
+    /**
+     * A waiter learns of the holder's death from the kernel (a pidfd), not from its periodic
+     * check: with a 10 s recovery timeout that check comes every 2.5 s, and the waiter below
+     * started waiting just before the kill, so only the event-driven path takes over within 1 s.
+     */
+    @Test
+    void killedHolderShouldBeTakenOverAtOnceEvenWithALongRecoveryTimeout() throws Exception {
+        SHMLockManager.Options patient = SHMLockManager.Options.defaults().withRecoveryTimeout(Duration.ofSeconds(10));
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try (SHMLockManager waiting = SHMLockManager.open(segment, ShmOpener.NUM_LOCKS, patient);
+                ChildJvm holder = start(ShmChild.class, segment, counters.toString(), "holder", "8")) {
+            holder.awaitLine("LOCKED 8", WAIT);
+            Locker locker = waiting.retrieveLock(8);
+            Future<Long> acquiredAt = executor.submit(() -> {
+                locker.lock();
+                return System.nanoTime();
+            });
+            // The waiters bit is set just before the waiter first sleeps; bounded wait for it.
+            int record = new ShmLayout(ShmOpener.NUM_LOCKS).recordOffset(8);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while ((TestSegments.readInt(segment, record) & ShmLayout.WAITERS_BIT) == 0) {
+                assertThat(System.nanoTime() - deadline)
+                        .as("waiter asleep within %s", WAIT)
+                        .isNegative();
+                LockSupport.parkNanos(100_000);
+            }
+            long killedAt = System.nanoTime();
+            holder.kill();
+            Duration recovery = Duration.ofNanos(acquiredAt.get(WAIT.toSeconds(), TimeUnit.SECONDS) - killedAt);
+            System.out.println("Takeover after SIGKILL with a 10 s recovery timeout: " + recovery.toMillis() + " ms");
+            assertThat(recovery)
+                    .as("from SIGKILL to the takeover, with liveness checks 2.5 s apart")
+                    .isLessThan(Duration.ofSeconds(1));
+            assertThat(locker.fencingToken())
+                    .as("drawn above the dead holder's")
+                    .isEqualTo(2);
+            locker.unlock();
+        } finally {
+            executor.shutdownNow();
+            assertThat(executor.awaitTermination(WAIT.toSeconds(), TimeUnit.SECONDS))
+                    .isTrue();
+        }
+    }
+
+    @Test
+    void closeShouldStopTheHolderWatcherAndCloseItsDescriptors() throws Exception {
+        SHMLockManager waiting = SHMLockManager.open(segment, ShmOpener.NUM_LOCKS);
+        try (ChildJvm holder = start(ShmChild.class, segment, counters.toString(), "holder", "10")) {
+            holder.awaitLine("LOCKED 10", WAIT);
+            assertThat(waiting.retrieveLock(10).tryLock(Duration.ofMillis(200)))
+                    .as("held by a live process")
+                    .isFalse();
+            Thread watcher = Thread.getAllStackTraces().keySet().stream()
+                    .filter(thread -> thread.getName().equals("interlock-shm-watcher " + waiting))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("no watcher thread after a wait for another process"));
+            long watching = pidfds();
+            assertThat(watching).as("a pidfd for the holder's process").isPositive();
+            waiting.close();
+            watcher.join(WAIT.toMillis());
+            assertThat(watcher.isAlive())
+                    .as("watcher thread stopped by close()")
+                    .isFalse();
+            assertThat(pidfds()).as("the holder's pidfd closed").isLessThan(watching);
+        } finally {
+            waiting.close();
+        }
+    }
+
+    /** Counts this JVM's open pidfds. */
+    private static long pidfds() throws IOException {
+        try (Stream<Path> descriptors = Files.list(Path.of("/proc/self/fd"))) {
+            return descriptors
+                    .filter(fd -> {
+                        try {
+                            return Files.readSymbolicLink(fd).toString().contains("pidfd");
+                        } catch (IOException ex) {
+                            return false; // closed while listing
+                        }
+                    })
+                    .count();
+        }
     }
 
     @Test

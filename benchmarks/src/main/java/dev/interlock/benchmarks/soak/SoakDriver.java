@@ -34,7 +34,9 @@ import java.util.concurrent.locks.LockSupport;
  * another process acquires the lock (the acquisition time the next holder writes into the counter
  * file, on the machine-wide {@code System.nanoTime()} clock): that wait is the recovery time, and
  * none within 10 s is a wedge. A standby worker, started ahead, replaces the killed one, so three
- * processes are always waiting when the holder dies.
+ * processes are always waiting when the holder dies. Every standby has finished starting (it
+ * printed {@code READY}) before the next kill, so no JVM start-up competes with the recovery
+ * for the cores.
  *
  * <p>At the end every surviving worker stops and reports its increments. Each worker printed every
  * increment after writing it, so the counter must lie between the printed sum and the printed sum
@@ -93,6 +95,11 @@ public final class SoakDriver {
             standby.add(Worker.start(backend, storage.location(), counter));
             ThreadLocalRandom random = ThreadLocalRandom.current();
             for (; done < trials; done++) {
+                // Warm standby: no JVM may be starting while the waiters recover, or the recovery
+                // time would measure a JVM start-up competing for the cores.
+                for (Worker spare : standby) {
+                    spare.awaitReady();
+                }
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(random.nextLong(10, 50)));
                 Worker holder = findHolder(observer, running);
                 LockSupport.parkNanos(random.nextLong(0, 1_000_000));
@@ -280,15 +287,22 @@ public final class SoakDriver {
 
         /** Waits until the worker is ready, then lets it start hammering. */
         Worker go() {
+            awaitReady();
+            send("GO");
+            return this;
+        }
+
+        /** Waits until the worker's JVM has started and opened the storage (it prints READY). */
+        void awaitReady() {
             long deadline = System.nanoTime() + READY_NANOS;
             while (!ready) {
                 if (!process.isAlive() || System.nanoTime() > deadline) {
-                    throw new IllegalStateException("Soak worker " + process.pid() + " did not become ready");
+                    throw new IllegalStateException("Soak worker " + process.pid() + " did not become ready within "
+                            + TimeUnit.NANOSECONDS.toSeconds(READY_NANOS) + " s (alive: " + process.isAlive()
+                            + "); its output is above");
                 }
                 LockSupport.parkNanos(1_000_000);
             }
-            send("GO");
-            return this;
         }
 
         /** Stops the worker and returns its increments. */
