@@ -107,6 +107,16 @@ final class Waiters {
         }
 
         /**
+         * Returns whether this place's waiter session holds the lock's queue key: this thread is
+         * at the head of the queue, or its manager keeps the key through a handed-off run.
+         *
+         * @return whether the queue key is held
+         */
+        boolean isQueued() {
+            return queued;
+        }
+
+        /**
          * Waits on the server, first for the head of the lock's queue unless this place is
          * there already, then until nobody holds the lock exclusively.
          *
