@@ -158,7 +158,10 @@ final class Sql {
     static final String AWAIT_RELEASE = "SELECT set_config('lock_timeout', ?, false),"
             + " pg_advisory_lock_shared(?, ?), pg_advisory_unlock_shared(?, ?)";
 
-    /** Gives up a lock's queue key ({@link #AWAIT_TURN}) once the holder session has the lock. */
+    /**
+     * Gives up a lock's queue key ({@link #AWAIT_TURN}) once the holder session has the lock and
+     * the run that this acquisition began has ended ({@link PostgresLockManager.Options#withHandOffAfter}).
+     */
     static final String LEAVE_QUEUE = "SELECT pg_advisory_unlock(?, ?), set_config('idle_session_timeout', '0', false)";
 
     /**

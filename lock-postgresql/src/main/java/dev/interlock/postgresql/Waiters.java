@@ -89,7 +89,9 @@ final class Waiters {
      * waited, and whether that session holds the queue key, that is whether this thread is the
      * one waiter of the lock, across every process, that a release wakes. The queue key is kept
      * until {@link #close()}, so that the next waiter cannot overtake while the holder session
-     * tries the lock; a wait ended by a timeout, a cancel or a failure gives it up.
+     * tries the lock, nor while the manager's run that began with this acquisition lasts (the
+     * manager closes the place when the run ends); a wait ended by a timeout, a cancel or a
+     * failure gives it up.
      */
     final class Place implements AutoCloseable {
 
