@@ -36,6 +36,10 @@ final class HolderSession {
 
     private final PreparedStatement tryLockWithToken;
 
+    private final PreparedStatement tryLockUnlessQueued;
+
+    private final PreparedStatement tryLockWithTokenUnlessQueued;
+
     private final PreparedStatement drawToken;
 
     private final PreparedStatement unlock;
@@ -60,6 +64,9 @@ final class HolderSession {
         }
         this.tryLock = connection.prepareStatement(Sql.TRY_LOCK);
         this.tryLockWithToken = connection.prepareStatement(Sql.forSchema(Sql.TRY_LOCK_WITH_TOKEN, schema));
+        this.tryLockUnlessQueued = connection.prepareStatement(Sql.TRY_LOCK_UNLESS_QUEUED);
+        this.tryLockWithTokenUnlessQueued =
+                connection.prepareStatement(Sql.forSchema(Sql.TRY_LOCK_WITH_TOKEN_UNLESS_QUEUED, schema));
         this.drawToken = connection.prepareStatement(Sql.forSchema(Sql.DRAW_TOKEN, schema));
         this.unlock = connection.prepareStatement(Sql.UNLOCK);
         this.heartbeat = connection.prepareStatement(Sql.HEARTBEAT);
@@ -114,6 +121,66 @@ final class HolderSession {
                 long token = rs.getLong(1);
                 return rs.wasNull() ? null : token;
             }
+        });
+    }
+
+    /**
+     * Tries the lock unless a manager is queued for it ({@link Sql#TRY_LOCK_UNLESS_QUEUED}), in one
+     * round trip.
+     *
+     * @return whether it was granted; {@code false} when it is held elsewhere or somebody is queued
+     */
+    boolean tryLockUnlessQueued(int spaceKey, int id) throws SQLException {
+        return call(c -> {
+            bindUnlessQueued(tryLockUnlessQueued, spaceKey, id);
+            try (ResultSet rs = tryLockUnlessQueued.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        });
+    }
+
+    /**
+     * Tries the lock unless a manager is queued for it, and draws its token, in one round trip.
+     *
+     * @return the token, or {@code null} if the lock is held elsewhere or somebody is queued
+     */
+    @Nullable
+    Long tryLockWithTokenUnlessQueued(int spaceKey, int id) throws SQLException {
+        return call(c -> {
+            bindUnlessQueued(tryLockWithTokenUnlessQueued, spaceKey, id);
+            try (ResultSet rs = tryLockWithTokenUnlessQueued.executeQuery()) {
+                rs.next();
+                long token = rs.getLong(1);
+                return rs.wasNull() ? null : token;
+            }
+        });
+    }
+
+    private static void bindUnlessQueued(PreparedStatement statement, int spaceKey, int id) throws SQLException {
+        int queueKey = Waiters.queueKey(id);
+        statement.setInt(1, spaceKey);
+        statement.setInt(2, queueKey);
+        statement.setInt(3, spaceKey);
+        statement.setInt(4, queueKey);
+        statement.setInt(5, spaceKey);
+        statement.setInt(6, id);
+    }
+
+    /**
+     * Drops what a failed {@link #tryLockUnlessQueued} may have left: a shared hold of the queue
+     * key and the lock.
+     */
+    void unlockAfterFailedCheck(int spaceKey, int id) throws SQLException {
+        call(c -> {
+            try (PreparedStatement ps = c.prepareStatement(Sql.UNLOCK_AFTER_FAILED_CHECK)) {
+                ps.setInt(1, spaceKey);
+                ps.setInt(2, Waiters.queueKey(id));
+                ps.setInt(3, spaceKey);
+                ps.setInt(4, id);
+                ps.executeQuery().close();
+            }
+            return null;
         });
     }
 

@@ -98,7 +98,7 @@ public final class PostgresLockManager extends AbstractManager {
 
     private final Waiters waiters;
 
-    private final ConcurrentHashMap<Integer, Semaphore> gates = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Integer, Gate> gates = new ConcurrentHashMap<>();
 
     private final ConcurrentHashMap<Integer, Hold> holds = new ConcurrentHashMap<>();
 
@@ -116,6 +116,10 @@ public final class PostgresLockManager extends AbstractManager {
 
     private final long heartbeatNanos;
 
+    private final int handOffAcquisitions;
+
+    private final long handOffNanos;
+
     private final String label;
 
     private final Object sessionMonitor = new Object();
@@ -127,6 +131,48 @@ public final class PostgresLockManager extends AbstractManager {
     private SessionState state = SessionState.CONNECTING;
 
     private long lastReconnectAttempt;
+
+    /**
+     * The local gate of one lock: threads of this manager that want the lock queue on it, and the
+     * one that holds a permit talks to the server about the lock and holds it. It also keeps this
+     * manager's current <em>run</em> on the lock: its consecutive acquisitions, during which it
+     * takes the lock again without yielding to managers queued for it, up to the hand-off bound
+     * ({@link Options#withHandOffAfter}). The run's fields are read and written only by the thread
+     * that holds the permit (the permit's release and acquisition order them).
+     */
+    @SuppressWarnings("serial")
+    private static final class Gate extends Semaphore {
+
+        /** Acquisitions in the current run; 0 when there is none. */
+        int runCount;
+
+        /** {@link System#nanoTime()} at the run's first acquisition. */
+        long runStartNanos;
+
+        /** The holder session of the run's acquisitions. */
+        @Nullable
+        HolderSession runSession;
+
+        /**
+         * The queue place through which the run began, kept through the run: its waiter session
+         * holds the lock's queue key, so no other manager becomes the head of the queue (and gets
+         * woken by this manager's releases) until the run ends. {@code null} for a run that began
+         * without queueing.
+         */
+        Waiters.@Nullable Place runPlace;
+
+        Gate() {
+            super(1);
+        }
+
+        /** Whether the run may go on: this manager takes the lock again without the queue check. */
+        boolean inRun(HolderSession current, long now, int maxAcquisitions, long maxNanos) {
+            return runCount > 0
+                    && runSession == current
+                    && runCount < maxAcquisitions
+                    && now - runStartNanos < maxNanos;
+        }
+    }
 
     /** One hold of one lock by this manager. */
     private static final class Hold {
@@ -166,6 +212,8 @@ public final class PostgresLockManager extends AbstractManager {
         this.label = lockSpace + "#" + SERIAL.incrementAndGet();
         this.leaseNanos = options.leaseTimeout().toNanos();
         this.heartbeatNanos = options.heartbeatInterval().toNanos();
+        this.handOffAcquisitions = options.handOffAcquisitions();
+        this.handOffNanos = options.handOffTime().toNanos();
         this.waiters = new Waiters(connections, options.maxWaitingSessions(), label);
         this.session = new HolderSession(first, 1, schema);
         this.io = Executors.newSingleThreadExecutor(daemon("interlock-pg-io-" + label));
@@ -800,20 +848,28 @@ public final class PostgresLockManager extends AbstractManager {
 
     // --- Locking (called by PostgresLock) ------------------------------------------------------
 
-    private Semaphore gate(int id) {
-        Semaphore gate = gates.get(id);
-        return gate != null ? gate : gates.computeIfAbsent(id, k -> new Semaphore(1));
+    private Gate gate(int id) {
+        Gate gate = gates.get(id);
+        return gate != null ? gate : gates.computeIfAbsent(id, k -> new Gate());
     }
 
     /**
      * Acquires lock {@code id} for this manager. Threads of this manager queue on a local gate, so
      * that only one of them at a time talks to the server about a lock; the gate is held for as
      * long as the lock is.
+     *
+     * <p>Bounded barging: within a run ({@link Gate}) the acquisition is a plain try, which may
+     * overtake managers queued for the lock. Once the run has reached the hand-off bound, or when
+     * there is no run, a waiting acquisition first checks the queue ({@link
+     * Sql#TRY_LOCK_UNLESS_QUEUED}) and queues behind whoever is there, so that the release this
+     * manager just made goes to the head of the queue. An acquisition that came through the queue
+     * begins a run and keeps its queue place for it; a {@code tryLock()} without a timeout never
+     * waits, so it always makes the plain try.
      */
     boolean acquire(int id, Optional<String> name, long timeoutNanos) throws InterruptedException {
         long start = System.nanoTime();
         boolean forever = timeoutNanos == FOREVER;
-        Semaphore gate = gate(id);
+        Gate gate = gate(id);
         if (timeoutNanos == 0) {
             if (!gate.tryAcquire()) {
                 return false;
@@ -831,15 +887,30 @@ public final class PostgresLockManager extends AbstractManager {
             while (true) {
                 ensureOpen();
                 HolderSession current = currentSession();
+                long now = System.nanoTime();
+                if (gate.runPlace != null
+                        && place != gate.runPlace
+                        && !gate.inRun(current, now, handOffAcquisitions, handOffNanos)) {
+                    // The run is over (or its holder session was lost): give its queue place up
+                    // before the queue check, which would otherwise find this manager queued.
+                    endRun(gate);
+                }
+                boolean atHead = place != null && place.isQueued();
+                boolean plain =
+                        atHead || timeoutNanos == 0 || gate.inRun(current, now, handOffAcquisitions, handOffNanos);
                 Long token;
                 try {
                     if (options.tokenAtAcquisition()) {
-                        token = current.tryLockWithToken(spaceKey, id);
+                        token = plain
+                                ? current.tryLockWithToken(spaceKey, id)
+                                : current.tryLockWithTokenUnlessQueued(spaceKey, id);
                     } else {
-                        token = current.tryLock(spaceKey, id) ? 0L : null;
+                        boolean granted =
+                                plain ? current.tryLock(spaceKey, id) : current.tryLockUnlessQueued(spaceKey, id);
+                        token = granted ? 0L : null;
                     }
                 } catch (SQLException ex) {
-                    handleTryLockFailure(current, id, ex, ++failures);
+                    handleTryLockFailure(current, id, ex, ++failures, !plain);
                     continue;
                 }
                 if (token != null) {
@@ -853,6 +924,16 @@ public final class PostgresLockManager extends AbstractManager {
                         }
                         continue;
                     }
+                    if (atHead && place == gate.runPlace) {
+                        gate.runCount++; // the run's own place: another manager had barged in
+                    } else if (atHead) {
+                        startRun(gate, current, now, place);
+                        place = null; // kept for the run, closed when it ends
+                    } else if (!plain) {
+                        startRun(gate, current, now, null);
+                    } else if (gate.runCount > 0) {
+                        gate.runCount++;
+                    }
                     acquired = true;
                     return true;
                 }
@@ -863,7 +944,11 @@ public final class PostgresLockManager extends AbstractManager {
                 if (remaining <= 0) {
                     return false;
                 }
-                if (place == null) {
+                if (place == null && gate.runPlace != null) {
+                    // The run's own try lost to a manager that barged in: wait at the head with
+                    // the run's place, which holds the queue key.
+                    place = gate.runPlace;
+                } else if (place == null) {
                     place = waiters.enter(spaceKey, id, remaining);
                     if (place == null) {
                         return false;
@@ -886,7 +971,11 @@ public final class PostgresLockManager extends AbstractManager {
                 }
             }
         } finally {
-            if (place != null) {
+            if (place != null && place == gate.runPlace) {
+                if (!acquired) {
+                    endRun(gate); // the wait ended without the lock: so does the run
+                }
+            } else if (place != null) {
                 place.close();
             }
             if (!acquired) {
@@ -895,7 +984,58 @@ public final class PostgresLockManager extends AbstractManager {
         }
     }
 
-    private void handleTryLockFailure(HolderSession current, int id, SQLException ex, int failures) {
+    /**
+     * Begins a run of this manager on a lock with the acquisition just made, keeping {@code place}
+     * (or {@code null}) for it; the caller holds the gate. A kept place is given up at the latest
+     * when the hand-off time is over, by a watchdog task if no thread of this manager is at the
+     * lock then.
+     */
+    private void startRun(Gate gate, HolderSession current, long now, Waiters.@Nullable Place place) {
+        if (gate.runPlace != null && gate.runPlace != place) {
+            endRun(gate);
+        }
+        gate.runCount = 1;
+        gate.runStartNanos = now;
+        gate.runSession = current;
+        gate.runPlace = place;
+        if (place != null) {
+            try {
+                watchdog.schedule(() -> endIdleRun(gate, place), handOffNanos, TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException ex) {
+                // Closing: the waiter sessions are being cut, the queue key with them.
+            }
+        }
+    }
+
+    /** Ends a run; the caller holds the gate. Gives its queue place up (in the background). */
+    private static void endRun(Gate gate) {
+        Waiters.Place place = gate.runPlace;
+        gate.runPlace = null;
+        gate.runCount = 0;
+        gate.runSession = null;
+        if (place != null) {
+            place.close();
+        }
+    }
+
+    /**
+     * Ends a run whose hand-off time is over while no thread of this manager is at the lock (the
+     * last holder released it and nobody took it again), so that the queue moves on. When a thread
+     * is at the lock, its release or its next acquisition ends the run.
+     */
+    private void endIdleRun(Gate gate, Waiters.Place place) {
+        if (gate.tryAcquire()) {
+            try {
+                if (gate.runPlace == place) {
+                    endRun(gate);
+                }
+            } finally {
+                gate.release();
+            }
+        }
+    }
+
+    private void handleTryLockFailure(HolderSession current, int id, SQLException ex, int failures, boolean checked) {
         if (Connections.endsSession(ex, current.connection)) {
             sessionLost(current, describe(ex));
             ensureOpen();
@@ -907,7 +1047,11 @@ public final class PostgresLockManager extends AbstractManager {
         // The statement failed on a live session (for example the lock space was dropped): the
         // advisory lock may have been granted before the failure, and it outlives the statement.
         try {
-            current.unlock(spaceKey, id);
+            if (checked) {
+                current.unlockAfterFailedCheck(spaceKey, id);
+            } else {
+                current.unlock(spaceKey, id);
+            }
         } catch (SQLException ignored) {
             sessionLost(current, describe(ignored));
         }
@@ -928,6 +1072,7 @@ public final class PostgresLockManager extends AbstractManager {
 
     void release(int id) {
         Hold hold = holds.remove(id);
+        Gate gate = gate(id);
         try {
             if (hold != null && hold.session == session && !hold.session.isLost()) {
                 try {
@@ -952,7 +1097,10 @@ public final class PostgresLockManager extends AbstractManager {
                 }
             }
         } finally {
-            gate(id).release();
+            if (gate.runPlace != null && !gate.inRun(session, System.nanoTime(), handOffAcquisitions, handOffNanos)) {
+                endRun(gate); // hand the lock off now: the head of the queue takes it after this release
+            }
+            gate.release();
         }
     }
 
@@ -1226,6 +1374,18 @@ public final class PostgresLockManager extends AbstractManager {
      */
     public static final class Options {
 
+        /** The default of {@link #handOffAcquisitions()}. */
+        static final int DEFAULT_HAND_OFF_ACQUISITIONS = 200;
+
+        /** The default of {@link #handOffTime()}. */
+        static final Duration DEFAULT_HAND_OFF_TIME = Duration.ofMillis(20);
+
+        /** The largest hand-off count {@link #withHandOffAfter} takes. */
+        static final int MAX_HAND_OFF_ACQUISITIONS = 1_000_000;
+
+        /** The longest hand-off time {@link #withHandOffAfter} takes. */
+        static final Duration MAX_HAND_OFF_TIME = Duration.ofSeconds(10);
+
         private static final Options DEFAULTS = new Options();
 
         private @Nullable String user;
@@ -1246,6 +1406,10 @@ public final class PostgresLockManager extends AbstractManager {
 
         private boolean tokenAtAcquisition;
 
+        private int handOffAcquisitions = DEFAULT_HAND_OFF_ACQUISITIONS;
+
+        private Duration handOffTime = DEFAULT_HAND_OFF_TIME;
+
         private LockLostListener lockLostListener = LockLostListener.NONE;
 
         private SessionStateListener sessionStateListener = SessionStateListener.NONE;
@@ -1263,6 +1427,8 @@ public final class PostgresLockManager extends AbstractManager {
             copy.connectTimeout = connectTimeout;
             copy.maxWaitingSessions = maxWaitingSessions;
             copy.tokenAtAcquisition = tokenAtAcquisition;
+            copy.handOffAcquisitions = handOffAcquisitions;
+            copy.handOffTime = handOffTime;
             copy.lockLostListener = lockLostListener;
             copy.sessionStateListener = sessionStateListener;
             return copy;
@@ -1272,7 +1438,8 @@ public final class PostgresLockManager extends AbstractManager {
          * Returns the defaults: credentials from the URL, schema {@code interlock} created on
          * first use, session timeout 8 s (so a lost holder learns it within 6.4 s and the server
          * frees its locks within 8 s), heartbeat every 2 s, connect timeout 10 s, up to 4 waiting
-         * sessions, tokens drawn when first asked for, no listeners.
+         * sessions, tokens drawn when first asked for, a lock handed to waiting managers after 200
+         * consecutive acquisitions or 20 ms, no listeners.
          *
          * @return the default options
          */
@@ -1425,6 +1592,50 @@ public final class PostgresLockManager extends AbstractManager {
         }
 
         /**
+         * Returns a copy with another hand-off bound: how long a manager may keep taking a lock
+         * again ahead of managers queued for it (in this or other processes) before it hands the
+         * lock to the head of the queue. A <em>run</em> is a manager's consecutive acquisitions of
+         * one lock, by any of its threads; it ends after {@code acquisitions} acquisitions, or once
+         * {@code time} has passed since its first, whichever comes first. Then the manager's next
+         * waiting acquisition queues behind whoever is queued, and its last release goes to the
+         * head of the queue. A run that began at the head of the queue keeps the queue's key, so
+         * that no other manager becomes head (nor is woken by its releases) before it ends.
+         *
+         * <p>A waiting manager therefore waits about (managers ahead of it in the queue) × ({@code
+         * time} + one critical section + one hand-off) at most, unless a manager holds the lock
+         * longer. Each hand-off leaves the lock free for a server wake-up and two round trips
+         * (about 1 ms on loopback), which a run of {@code acquisitions} spreads over its
+         * acquisitions: a longer run means more throughput on a contended lock and longer waits for
+         * the others. {@code acquisitions} 1 hands off at every release when somebody is queued.
+         * The default, 200 acquisitions or 20 ms, keeps the hand-offs to about 5 % of the time on
+         * a lock taken every 100 µs (see {@code docs/postgresql.md}). {@code tryLock()} without a
+         * timeout never waits, so it never yields to the queue.
+         *
+         * @param acquisitions 1 to 1,000,000
+         * @param time 1 ms to 10 s
+         * @return the copy
+         */
+        public Options withHandOffAfter(int acquisitions, Duration time) {
+            Objects.requireNonNull(time, "time");
+            if (acquisitions < 1 || acquisitions > MAX_HAND_OFF_ACQUISITIONS) {
+                throw new IllegalArgumentException("The hand-off count must be 1 to " + MAX_HAND_OFF_ACQUISITIONS
+                        + " acquisitions, but was " + acquisitions + "; the default is "
+                        + DEFAULT_HAND_OFF_ACQUISITIONS + " (1 hands a lock off at every release when a manager"
+                        + " waits for it)");
+            }
+            if (time.compareTo(Duration.ofMillis(1)) < 0 || time.compareTo(MAX_HAND_OFF_TIME) > 0) {
+                throw new IllegalArgumentException("The hand-off time must be 1 ms to " + MAX_HAND_OFF_TIME.toSeconds()
+                        + " s, but was " + time.toNanos() / 1e6 + " ms; the default is "
+                        + DEFAULT_HAND_OFF_TIME.toMillis() + " ms, and a waiting manager may wait about this long"
+                        + " for each manager ahead of it");
+            }
+            Options copy = copy();
+            copy.handOffAcquisitions = acquisitions;
+            copy.handOffTime = time;
+            return copy;
+        }
+
+        /**
          * Returns a copy that tells {@code listener} of every lost hold, once.
          *
          * @param listener the listener
@@ -1540,6 +1751,26 @@ public final class PostgresLockManager extends AbstractManager {
         }
 
         /**
+         * Returns how many consecutive acquisitions of a lock a manager makes at most before it
+         * hands the lock to a manager queued for it ({@link #withHandOffAfter}).
+         *
+         * @return 200 by default
+         */
+        public int handOffAcquisitions() {
+            return handOffAcquisitions;
+        }
+
+        /**
+         * Returns how long after the first of consecutive acquisitions of a lock a manager hands
+         * the lock to a manager queued for it at the latest ({@link #withHandOffAfter}).
+         *
+         * @return 20 ms by default
+         */
+        public Duration handOffTime() {
+            return handOffTime;
+        }
+
+        /**
          * Returns the listener told of lost holds.
          *
          * @return the listener
@@ -1563,7 +1794,7 @@ public final class PostgresLockManager extends AbstractManager {
                     + ", schemaCreation=" + schemaCreation + ", sessionTimeout=" + sessionTimeout
                     + ", heartbeatInterval=" + heartbeatInterval() + ", connectTimeout=" + connectTimeout
                     + ", maxWaitingSessions=" + maxWaitingSessions + ", tokenAtAcquisition=" + tokenAtAcquisition
-                    + "]";
+                    + ", handOffAcquisitions=" + handOffAcquisitions + ", handOffTime=" + handOffTime + "]";
         }
     }
 }

@@ -90,6 +90,36 @@ final class Sql {
             + " FROM (SELECT CASE WHEN pg_try_advisory_lock(?, ?) THEN nextval('interlock.fence') END AS t"
             + " OFFSET 0) s";
 
+    /**
+     * The queue check: takes the lock only if no manager is queued for it, in one round trip
+     * ({@link PostgresLockManager.Options#withHandOffAfter}). Tries the lock's queue key {@code
+     * (space_key, -2 - id)} ({@link Waiters#queueKey}) in shared mode: the server refuses it while
+     * a waiter session holds it (the head of the queue, or a manager in a handed-off run) and while
+     * any waiter session is waiting for it (a shared request that conflicts with a waiting one is
+     * not granted ahead of it). Only if it was granted, drops it and tries the lock. Nested {@code
+     * CASE}s fix the order of evaluation, which {@code AND} does not. Parameters: space key, queue
+     * key, space key, queue key, space key, lock ID. The result is {@code true} when the lock was
+     * granted, {@code false} when it is held elsewhere and nobody is queued, {@code null} when
+     * somebody is queued (the lock was not tried).
+     */
+    static final String TRY_LOCK_UNLESS_QUEUED = "SELECT " + unlessQueued("pg_try_advisory_lock(?, ?)");
+
+    /**
+     * {@link #TRY_LOCK_WITH_TOKEN} behind the queue check of {@link #TRY_LOCK_UNLESS_QUEUED}:
+     * column 1 is the token, or null when the lock is held elsewhere or somebody is queued.
+     * Parameters as for {@link #TRY_LOCK_UNLESS_QUEUED}.
+     */
+    static final String TRY_LOCK_WITH_TOKEN_UNLESS_QUEUED = "SELECT t, CASE WHEN t IS NOT NULL"
+            + " AND pg_current_wal_flush_lsn() < pg_current_wal_insert_lsn() THEN pg_current_xact_id()::text END"
+            + " FROM (SELECT CASE WHEN " + unlessQueued("pg_try_advisory_lock(?, ?)")
+            + " THEN nextval('interlock.fence') END AS t OFFSET 0) s";
+
+    /**
+     * Drops a shared hold of a queue key that a failed {@link #TRY_LOCK_UNLESS_QUEUED} may have
+     * left, and the lock it may have granted; false (with a server warning) for what was not held.
+     */
+    static final String UNLOCK_AFTER_FAILED_CHECK = "SELECT pg_advisory_unlock_shared(?, ?), pg_advisory_unlock(?, ?)";
+
     /** Releases the advisory lock; false (with a server warning) if this session did not hold it. */
     static final String UNLOCK = "SELECT pg_advisory_unlock(?, ?)";
 
@@ -128,7 +158,10 @@ final class Sql {
     static final String AWAIT_RELEASE = "SELECT set_config('lock_timeout', ?, false),"
             + " pg_advisory_lock_shared(?, ?), pg_advisory_unlock_shared(?, ?)";
 
-    /** Gives up a lock's queue key ({@link #AWAIT_TURN}) once the holder session has the lock. */
+    /**
+     * Gives up a lock's queue key ({@link #AWAIT_TURN}) once the holder session has the lock and
+     * the run that this acquisition began has ended ({@link PostgresLockManager.Options#withHandOffAfter}).
+     */
     static final String LEAVE_QUEUE = "SELECT pg_advisory_unlock(?, ?), set_config('idle_session_timeout', '0', false)";
 
     /**
@@ -179,6 +212,12 @@ final class Sql {
     static final String BACKEND_PID = "SELECT pg_backend_pid(), current_setting('server_version_num')::int";
 
     private Sql() {}
+
+    /** {@code tryLock} (an expression with two parameters) behind the queue check. */
+    private static String unlessQueued(String tryLock) {
+        return "CASE WHEN pg_try_advisory_lock_shared(?, ?) THEN CASE WHEN pg_advisory_unlock_shared(?, ?) THEN "
+                + tryLock + " END END";
+    }
 
     /**
      * Rewrites a statement or script for another schema name.

@@ -89,7 +89,9 @@ final class Waiters {
      * waited, and whether that session holds the queue key, that is whether this thread is the
      * one waiter of the lock, across every process, that a release wakes. The queue key is kept
      * until {@link #close()}, so that the next waiter cannot overtake while the holder session
-     * tries the lock; a wait ended by a timeout, a cancel or a failure gives it up.
+     * tries the lock, nor while the manager's run that began with this acquisition lasts (the
+     * manager closes the place when the run ends); a wait ended by a timeout, a cancel or a
+     * failure gives it up.
      */
     final class Place implements AutoCloseable {
 
@@ -104,6 +106,16 @@ final class Waiters {
         private Place(int spaceKey, int id) {
             this.spaceKey = spaceKey;
             this.id = id;
+        }
+
+        /**
+         * Returns whether this place's waiter session holds the lock's queue key: this thread is
+         * at the head of the queue, or its manager keeps the key through a handed-off run.
+         *
+         * @return whether the queue key is held
+         */
+        boolean isQueued() {
+            return queued;
         }
 
         /**

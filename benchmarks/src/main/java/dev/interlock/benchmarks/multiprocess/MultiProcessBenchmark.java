@@ -42,6 +42,9 @@ import org.slf4j.LoggerFactory;
  *     [--lockref path/to/lockref] --out results.tsv --log children.log
  * </pre>
  *
+ * <p>Next to {@code --out} it writes each process's own figures of every run ({@link
+ * ProcessRecord}), to {@code results-processes.tsv} for {@code results.tsv}.
+ *
  * @author Interlock team
  * @since 0.1.0
  */
@@ -123,16 +126,25 @@ public final class MultiProcessBenchmark {
         if (settings.lockref() != null) {
             runLockref("init", pthreadSegment);
         }
-        try (BufferedWriter out = Files.newBufferedWriter(settings.out(), StandardCharsets.UTF_8)) {
+        try (BufferedWriter out = Files.newBufferedWriter(settings.out(), StandardCharsets.UTF_8);
+                BufferedWriter perProcess = Files.newBufferedWriter(settings.perProcessOut(), StandardCharsets.UTF_8)) {
             out.write(RoundRecord.HEADER + "\n");
+            perProcess.write(ProcessRecord.HEADER + "\n");
             for (int round = 0; round <= settings.rounds(); round++) {
                 long began = System.nanoTime();
-                for (RoundRecord record : runRound(round)) {
+                List<ProcessRecord> processRecords = new ArrayList<>();
+                for (RoundRecord record : runRound(round, processRecords)) {
                     if (round > 0) {
                         out.write(record.toTsv() + "\n");
                     }
                 }
+                if (round > 0) {
+                    for (ProcessRecord record : processRecords) {
+                        perProcess.write(record.toTsv() + "\n");
+                    }
+                }
                 out.flush();
+                perProcess.flush();
                 System.out.printf(
                         "multi-process round %d/%d%s: %.1f s%n",
                         round,
@@ -143,8 +155,11 @@ public final class MultiProcessBenchmark {
         }
     }
 
-    /** Every subject once, C reference next to the backend it is the reference for. */
-    private List<RoundRecord> runRound(int round) throws Exception {
+    /**
+     * Every subject once, C reference next to the backend it is the reference for; adds each
+     * run's per-process figures to {@code perProcess}.
+     */
+    private List<RoundRecord> runRound(int round, List<ProcessRecord> perProcess) throws Exception {
         List<RoundRecord> records = new ArrayList<>();
         for (int processes : settings.processes()) {
             for (Backend backend : settings.backends()) {
@@ -153,13 +168,19 @@ public final class MultiProcessBenchmark {
                 }
                 String reference = referenceFor(backend);
                 if (reference != null && settings.lockref() != null) {
-                    records.add(runC(round, reference, processes));
+                    records.add(runC(round, reference, processes, perProcess));
                 }
                 BenchmarkStorage storage = storages.get(backend);
-                runJava(records, round, backend.name(), storage == null ? "-" : storage.location(), processes);
+                runJava(
+                        records,
+                        perProcess,
+                        round,
+                        backend.name(),
+                        storage == null ? "-" : storage.location(),
+                        processes);
             }
             for (PostgresSubject subject : settings.postgres()) {
-                runJava(records, round, subject.name(), postgresLocations.get(subject), processes);
+                runJava(records, perProcess, round, subject.name(), postgresLocations.get(subject), processes);
             }
         }
         return records;
@@ -180,17 +201,29 @@ public final class MultiProcessBenchmark {
     }
 
     /** One subject in every thread count and pattern. */
-    private void runJava(List<RoundRecord> records, int round, String subject, String location, int processes)
+    private void runJava(
+            List<RoundRecord> records,
+            List<ProcessRecord> perProcess,
+            int round,
+            String subject,
+            String location,
+            int processes)
             throws InterruptedException {
         for (int threads : settings.threads()) {
             for (LockPattern pattern : settings.patterns()) {
-                records.add(runJava(round, subject, location, pattern, processes, threads));
+                records.add(runJava(round, subject, location, pattern, processes, threads, perProcess));
             }
         }
     }
 
     private RoundRecord runJava(
-            int round, String subject, String location, LockPattern pattern, int processes, int threads)
+            int round,
+            String subject,
+            String location,
+            LockPattern pattern,
+            int processes,
+            int threads,
+            List<ProcessRecord> perProcess)
             throws InterruptedException {
         List<ChildProcess> children = javaChildren.subList(0, processes);
         for (int i = 0; i < processes; i++) {
@@ -206,10 +239,13 @@ public final class MultiProcessBenchmark {
                             String.valueOf(settings.duration().toMillis()),
                             String.valueOf(i * threads)));
         }
-        return RoundRecord.of(round, subject, pattern, threads, hammer(children));
+        List<HammerResult> results = hammer(children);
+        perProcess.addAll(ProcessRecord.of(round, subject, pattern, threads, results));
+        return RoundRecord.of(round, subject, pattern, threads, results);
     }
 
-    private RoundRecord runC(int round, String reference, int processes) throws InterruptedException {
+    private RoundRecord runC(int round, String reference, int processes, List<ProcessRecord> perProcess)
+            throws InterruptedException {
         String mode = reference.equals("C_PTHREAD") ? "pthread" : "fcntl";
         String target = mode.equals("pthread")
                 ? pthreadSegment
@@ -226,7 +262,9 @@ public final class MultiProcessBenchmark {
                                 String.valueOf(settings.duration().toMillis())),
                         settings.log()));
             }
-            return RoundRecord.of(round, reference, LockPattern.ONE, 1, hammer(children));
+            List<HammerResult> results = hammer(children);
+            perProcess.addAll(ProcessRecord.of(round, reference, LockPattern.ONE, 1, results));
+            return RoundRecord.of(round, reference, LockPattern.ONE, 1, results);
         } finally {
             for (ChildProcess child : children) {
                 child.close();
@@ -331,6 +369,11 @@ public final class MultiProcessBenchmark {
             @Nullable Path lockref,
             Path out,
             Path log) {
+
+        /** The per-process results file ({@link ProcessRecord}s) next to {@code out}. */
+        Path perProcessOut() {
+            return ProcessRecord.fileNextTo(out);
+        }
 
         static Settings parse(String[] args) {
             Map<String, String> options = new HashMap<>();

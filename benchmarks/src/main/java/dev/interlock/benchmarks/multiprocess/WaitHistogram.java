@@ -82,6 +82,22 @@ public final class WaitHistogram {
     }
 
     /**
+     * Returns how many recorded durations lie in buckets wholly above {@code nanos}: those
+     * certainly longer than it (a bucket that straddles it counts as not longer, so the count is
+     * at most 1/16 low near the threshold).
+     *
+     * @param nanos the threshold
+     * @return the count
+     */
+    public long countOver(long nanos) {
+        long over = 0;
+        for (int i = indexOf(Math.max(0, nanos)) + 1; i < BUCKETS; i++) {
+            over += counts[i];
+        }
+        return over;
+    }
+
+    /**
      * Returns the non-empty buckets as {@code index:count} pairs joined by commas ({@code -} when
      * empty), the form both the Java and the C children print.
      *

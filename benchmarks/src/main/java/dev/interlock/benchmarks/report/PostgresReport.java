@@ -1,11 +1,13 @@
 package dev.interlock.benchmarks.report;
 
 import dev.interlock.benchmarks.multiprocess.PostgresSubject;
+import dev.interlock.benchmarks.multiprocess.ProcessRecord;
 import dev.interlock.benchmarks.multiprocess.RoundRecord;
 import dev.interlock.benchmarks.report.JmhScores.Score;
 import dev.interlock.benchmarks.report.Report.Disturbance;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,9 +29,12 @@ import org.jspecify.annotations.Nullable;
  * <pre>
  * java -cp benchmarks.jar dev.interlock.benchmarks.report.PostgresReport \
  *     --jmh-rounds pg-jmh-1.csv,pg-jmh-2.csv,... --multiprocess pg-multiprocess.tsv \
- *     [--takeover-ms 9,10,12,...] [--server "PostgreSQL 15.20 at 127.0.0.1:5432"] \
+ *     [--per-process pg-multiprocess-processes.tsv] [--takeover-ms 9,10,12,...] [--server "PostgreSQL 15.20 at 127.0.0.1:5432"] \
  *     [--load-before "0.52 0.40 0.33" --run-seconds 300 --other-cpu-seconds 12]
  * </pre>
+ *
+ * <p>The per-process file defaults to the one the multi-process benchmark writes next to {@code
+ * --multiprocess}; without it the per-process table is left out with a note.
  *
  * @author Interlock team
  * @since 0.1.0
@@ -44,6 +49,9 @@ public final class PostgresReport {
 
     /** Every takeover after a holder's {@code kill -9} within this many milliseconds. */
     static final long TAKEOVER_TARGET_MILLIS = 1000;
+
+    /** A {@code lock()} call that took longer than this waited for another process. */
+    static final long SLOW_WAIT_NANOS = 1_000_000;
 
     private static final String BENCHMARK = "PostgresLockBenchmark.";
 
@@ -64,12 +72,15 @@ public final class PostgresReport {
     public static void main(String[] args) throws IOException {
         Map<String, String> options = Report.options(args);
         String takeover = options.getOrDefault("takeover-ms", "");
+        Path multiprocess = Path.of(options.getOrDefault("multiprocess", "pg-multiprocess.tsv"));
+        String perProcess = options.get("per-process");
         print(
                 Arrays.stream(options.getOrDefault("jmh-rounds", "").split(","))
                         .filter(name -> !name.isBlank())
                         .map(Path::of)
                         .toList(),
-                Path.of(options.getOrDefault("multiprocess", "pg-multiprocess.tsv")),
+                multiprocess,
+                perProcess != null ? Path.of(perProcess) : ProcessRecord.fileNextTo(multiprocess),
                 Arrays.stream(takeover.split(","))
                         .filter(millis -> !millis.isBlank())
                         .map(Long::valueOf)
@@ -84,6 +95,7 @@ public final class PostgresReport {
      *
      * @param jmhRounds one JMH CSV file per round
      * @param multiprocess the multi-process results file of the PostgreSQL subjects
+     * @param perProcess the per-process results file of the same run
      * @param takeoverMillis kill-to-acquisition times of the trials, empty if not measured
      * @param server which server, or {@code null} if not recorded
      * @param disturbance what else ran during this part of the run
@@ -93,6 +105,7 @@ public final class PostgresReport {
     static void print(
             List<Path> jmhRounds,
             Path multiprocess,
+            Path perProcess,
             List<Long> takeoverMillis,
             @Nullable String server,
             Disturbance disturbance,
@@ -116,6 +129,7 @@ public final class PostgresReport {
             }
         } else {
             report.contended(records);
+            report.perProcess(perProcess);
         }
         report.takeover(takeoverMillis);
         out.println("## PostgreSQL targets (issue 12)\n");
@@ -207,6 +221,72 @@ public final class PostgresReport {
                     Report.duration(max(figures(runs, RoundRecord::maxNanos))));
             if (subject != PostgresSubject.POSTGRESQL) {
                 peerTargets(subject, ours, runs, ratios);
+            }
+        }
+        out.println();
+    }
+
+    /**
+     * One row per process and subject, so that a process that waited long but rarely shows: in the
+     * merged figures its few long waits are under 1 % of all calls.
+     */
+    private void perProcess(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            out.println("No per-process results in " + file + ": the per-process table is missing.\n");
+            return;
+        }
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        List<ProcessRecord> records = lines.subList(1, lines.size()).stream()
+                .map(ProcessRecord::parse)
+                .toList();
+        out.printf(
+                Locale.ROOT,
+                "### Each process apart (median [min–max] over rounds; max over rounds)%n%n"
+                        + "A call that took over %s waited for another process; one in N such calls means"
+                        + " runs of about N acquisitions by one process between hand-offs.%n%n",
+                Report.duration(SLOW_WAIT_NANOS));
+        out.println("| Subject | Process | Pairs/s | Wait p50 | Wait p99 | Wait max | Calls over "
+                + Report.duration(SLOW_WAIT_NANOS) + " |");
+        out.println("|---|---:|---:|---:|---:|---:|---:|");
+        for (PostgresSubject subject : PostgresSubject.values()) {
+            List<ProcessRecord> runs = records.stream()
+                    .filter(r -> r.subject().equals(subject.name()))
+                    .toList();
+            int processes = runs.stream().mapToInt(ProcessRecord::process).max().orElse(0);
+            for (int process = 1; process <= processes; process++) {
+                int p = process;
+                List<ProcessRecord> mine =
+                        runs.stream().filter(r -> r.process() == p).toList();
+                List<Double> rates =
+                        mine.stream().map(ProcessRecord::pairsPerSecond).toList();
+                List<Double> p50 = mine.stream()
+                        .map(r -> (double) r.waits().percentile(50))
+                        .toList();
+                List<Double> p99 = mine.stream()
+                        .map(r -> (double) r.waits().percentile(99))
+                        .toList();
+                List<Double> maxima = mine.stream()
+                        .map(r -> (double) r.waits().percentile(100))
+                        .toList();
+                List<Double> slow = mine.stream()
+                        .map(r -> 100 * r.shareOver(SLOW_WAIT_NANOS))
+                        .toList();
+                out.printf(
+                        Locale.ROOT,
+                        "| %s | %d | %,.0f [%,.0f–%,.0f] | %s | %s [%s–%s] | %s | %.2f %% [%.2f–%.2f] |%n",
+                        displayName(subject),
+                        process,
+                        Report.median(rates),
+                        min(rates),
+                        max(rates),
+                        Report.duration(Report.median(p50)),
+                        Report.duration(Report.median(p99)),
+                        Report.duration(min(p99)),
+                        Report.duration(max(p99)),
+                        Report.duration(max(maxima)),
+                        Report.median(slow),
+                        min(slow),
+                        max(slow));
             }
         }
         out.println();

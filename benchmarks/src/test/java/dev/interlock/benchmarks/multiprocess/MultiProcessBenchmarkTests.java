@@ -73,5 +73,17 @@ class MultiProcessBenchmarkTests {
                 .extracting(r -> r.round() + " " + r.subject() + " " + r.pattern() + " " + r.processes())
                 .containsExactly("1 POSTGRESQL ONE 2", "1 JDBC_LOCK_REGISTRY ONE 2", "1 SHEDLOCK ONE 2");
         assertThat(records).allSatisfy(r -> assertThat(r.pairsPerSecond()).isPositive());
+        List<String> processLines = Files.readAllLines(dir.resolve("pg-processes.tsv"), StandardCharsets.UTF_8);
+        assertThat(processLines.get(0)).isEqualTo(ProcessRecord.HEADER);
+        assertThat(processLines.subList(1, processLines.size()).stream().map(ProcessRecord::parse))
+                .extracting(
+                        r -> r.subject() + " " + r.process() + " " + (r.waits().count() > 0))
+                .containsExactly(
+                        "POSTGRESQL 1 true",
+                        "POSTGRESQL 2 true",
+                        "JDBC_LOCK_REGISTRY 1 true",
+                        "JDBC_LOCK_REGISTRY 2 true",
+                        "SHEDLOCK 1 true",
+                        "SHEDLOCK 2 true");
     }
 }

@@ -3,7 +3,9 @@ package dev.interlock.benchmarks.report;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.interlock.benchmarks.multiprocess.LockPattern;
+import dev.interlock.benchmarks.multiprocess.ProcessRecord;
 import dev.interlock.benchmarks.multiprocess.RoundRecord;
+import dev.interlock.benchmarks.multiprocess.WaitHistogram;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -70,6 +72,24 @@ class PostgresReportTests {
     }
 
     @Test
+    void printShouldShowEachProcessApartSoThatAStarvedProcessShows() throws IOException {
+        // Merged, process 2's four 50 ms waits are 1 % of 400 calls: the merged p99 hides them.
+        List<RoundRecord> records = List.of(record(1, "POSTGRESQL", 4000, 60_000));
+        Files.write(
+                ProcessRecord.fileNextTo(dir.resolve("pg-multiprocess.tsv")),
+                List.of(
+                        ProcessRecord.HEADER,
+                        process(1, 1, 300, 396, 60_000, 0, 0).toTsv(),
+                        process(1, 2, 100, 96, 60_000, 4, 50_000_000).toTsv()));
+        String report = report(List.of(), records, List.of());
+        assertThat(report)
+                .contains("| Interlock postgresql | 1 | 300 [300–300] | 61.4 µs | 61.4 µs [61.4 µs–61.4 µs] | 61.4 µs |"
+                        + " 0.00 % [0.00–0.00] |")
+                .contains("| Interlock postgresql | 2 | 100 [100–100] | 61.4 µs | 50.3 ms [50.3 ms–50.3 ms] | 50.3 ms |"
+                        + " 4.00 % [4.00–4.00] |");
+    }
+
+    @Test
     void printShouldGiveMedianAndMaxOfTheTakeoverTrialsAndSayWhatWasNotMeasured() throws IOException {
         String report = report(List.of(), List.of(), List.of(30L, 9L, 12L, 1500L, 10L));
         assertThat(report)
@@ -92,6 +112,7 @@ class PostgresReportTests {
         PostgresReport.print(
                 jmhRounds,
                 multiprocess,
+                ProcessRecord.fileNextTo(multiprocess),
                 takeover,
                 "test server",
                 Report.Disturbance.UNKNOWN,
@@ -113,6 +134,18 @@ class PostgresReportTests {
                         prefix + "interlock\",\"sample\",1,9000," + interlockMean + ",5000,\"ns/op\"",
                         prefix + "interlock:p0.50\",\"sample\",1,1," + interlockMedian + ",NaN,\"ns/op\""));
         return file;
+    }
+
+    private static ProcessRecord process(
+            int round, int process, double pairsPerSecond, int fast, long fastNanos, int slow, long slowNanos) {
+        WaitHistogram waits = new WaitHistogram();
+        for (int i = 0; i < fast; i++) {
+            waits.record(fastNanos);
+        }
+        for (int i = 0; i < slow; i++) {
+            waits.record(slowNanos);
+        }
+        return new ProcessRecord(round, "POSTGRESQL", LockPattern.ONE, 2, 1, process, pairsPerSecond, waits);
     }
 
     private static RoundRecord record(int round, String subject, double pairsPerSecond, long p99Nanos) {

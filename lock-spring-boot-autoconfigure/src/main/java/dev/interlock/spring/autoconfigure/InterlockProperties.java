@@ -527,6 +527,20 @@ public class InterlockProperties {
         private @Nullable Integer maxWaitingSessions;
 
         /**
+         * Most consecutive acquisitions of one lock by this application ahead of other processes
+         * queued for it; then it hands the lock to the first of them. Defaults to the backend's
+         * 200.
+         */
+        private @Nullable Integer handOffAcquisitions;
+
+        /**
+         * Longest time from the first of consecutive acquisitions of one lock by this application
+         * until it hands the lock to the first process queued for it; a queued process waits about
+         * this long for each process ahead of it. Defaults to the backend's 20ms.
+         */
+        private @Nullable Duration handOffTime;
+
+        /**
          * Returns {@code interlock.postgresql.url}.
          *
          * @return the value
@@ -705,6 +719,42 @@ public class InterlockProperties {
          */
         public void setMaxWaitingSessions(@Nullable Integer maxWaitingSessions) {
             this.maxWaitingSessions = maxWaitingSessions;
+        }
+
+        /**
+         * Returns {@code interlock.postgresql.hand-off-acquisitions}.
+         *
+         * @return the value
+         */
+        public @Nullable Integer getHandOffAcquisitions() {
+            return handOffAcquisitions;
+        }
+
+        /**
+         * Sets {@code interlock.postgresql.hand-off-acquisitions}.
+         *
+         * @param handOffAcquisitions the value
+         */
+        public void setHandOffAcquisitions(@Nullable Integer handOffAcquisitions) {
+            this.handOffAcquisitions = handOffAcquisitions;
+        }
+
+        /**
+         * Returns {@code interlock.postgresql.hand-off-time}.
+         *
+         * @return the value
+         */
+        public @Nullable Duration getHandOffTime() {
+            return handOffTime;
+        }
+
+        /**
+         * Sets {@code interlock.postgresql.hand-off-time}.
+         *
+         * @param handOffTime the value
+         */
+        public void setHandOffTime(@Nullable Duration handOffTime) {
+            this.handOffTime = handOffTime;
         }
     }
 

@@ -152,12 +152,24 @@ final class PostgresBackend {
                 settings.getConnectTimeout(),
                 "a positive duration, such as 10s",
                 PostgresLockManager.Options::withConnectTimeout);
-        return option(
+        options = option(
                 options,
                 "max-waiting-sessions",
                 settings.getMaxWaitingSessions(),
                 "a count of 1 or more, such as 4",
                 PostgresLockManager.Options::withMaxWaitingSessions);
+        options = option(
+                options,
+                "hand-off-acquisitions",
+                settings.getHandOffAcquisitions(),
+                "a count from 1 to 1000000, such as 200",
+                (o, acquisitions) -> o.withHandOffAfter(acquisitions, o.handOffTime()));
+        return option(
+                options,
+                "hand-off-time",
+                settings.getHandOffTime(),
+                "a duration from 1ms to 10s, such as 20ms",
+                (o, time) -> o.withHandOffAfter(o.handOffAcquisitions(), time));
     }
 
     /** Applies one optional setting, reporting a value the backend rejects as an invalid property. */

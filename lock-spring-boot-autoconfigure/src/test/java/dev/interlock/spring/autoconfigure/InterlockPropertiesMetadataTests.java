@@ -48,6 +48,8 @@ class InterlockPropertiesMetadataTests {
                         "interlock.postgresql.heartbeat-interval",
                         "interlock.postgresql.connect-timeout",
                         "interlock.postgresql.max-waiting-sessions",
+                        "interlock.postgresql.hand-off-acquisitions",
+                        "interlock.postgresql.hand-off-time",
                         "interlock.aspect.enabled",
                         "interlock.aspect.order");
         assertThat(properties)

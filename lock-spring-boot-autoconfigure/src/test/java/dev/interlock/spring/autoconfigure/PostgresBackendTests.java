@@ -55,7 +55,9 @@ class PostgresBackendTests {
                         "interlock.postgresql.num-locks=100",
                         "interlock.postgresql.session-timeout=3s",
                         "interlock.postgresql.heartbeat-interval=500ms",
-                        "interlock.postgresql.max-waiting-sessions=2")
+                        "interlock.postgresql.max-waiting-sessions=2",
+                        "interlock.postgresql.hand-off-acquisitions=50",
+                        "interlock.postgresql.hand-off-time=5ms")
                 .run(context -> {
                     assertThat(context).hasSingleBean(Manager.class).hasSingleBean(LostLockTracker.class);
                     PostgresLockManager manager = (PostgresLockManager) context.getBean(Manager.class);
@@ -64,6 +66,8 @@ class PostgresBackendTests {
                     assertThat(manager.options().sessionTimeout()).isEqualTo(Duration.ofSeconds(3));
                     assertThat(manager.options().heartbeatInterval()).isEqualTo(Duration.ofMillis(500));
                     assertThat(manager.options().maxWaitingSessions()).isEqualTo(2);
+                    assertThat(manager.options().handOffAcquisitions()).isEqualTo(50);
+                    assertThat(manager.options().handOffTime()).isEqualTo(Duration.ofMillis(5));
                     assertThat(manager.options().lockLostListener()).isSameAs(context.getBean(LostLockTracker.class));
                     assertThat(ManagerBackends.nameOf(manager)).isEqualTo("postgresql");
                 });
@@ -155,6 +159,27 @@ class PostgresBackendTests {
                     assertThat(analysis.getAction())
                             .isEqualTo("Set interlock.postgresql.session-timeout to a duration from 1s to 1d, such as"
                                     + " 8s, or remove it to use the backend's default.");
+                });
+    }
+
+    @Test
+    void handOffAcquisitionsOutOfRangeShouldFailWithAnalysis() {
+        contextRunner
+                .withPropertyValues(
+                        "interlock.postgresql.url=" + PostgresTestServer.url(),
+                        "interlock.postgresql.lock-space=" + space,
+                        "interlock.postgresql.hand-off-acquisitions=0")
+                .run(context -> {
+                    assertThat(context).hasFailed();
+                    FailureAnalysis analysis =
+                            new InvalidInterlockPropertyFailureAnalyzer().analyze(context.getStartupFailure());
+                    assertThat(analysis).isNotNull();
+                    assertThat(analysis.getDescription())
+                            .startsWith("Invalid value '0' for property 'interlock.postgresql.hand-off-acquisitions':"
+                                    + " The hand-off count must be 1 to 1000000 acquisitions, but was 0");
+                    assertThat(analysis.getAction())
+                            .isEqualTo("Set interlock.postgresql.hand-off-acquisitions to a count from 1 to 1000000,"
+                                    + " such as 200, or remove it to use the backend's default.");
                 });
     }
 
