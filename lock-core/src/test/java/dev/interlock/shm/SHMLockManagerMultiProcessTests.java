@@ -233,10 +233,7 @@ class SHMLockManagerMultiProcessTests {
             assertThat(recovery)
                     .as("from SIGKILL to the takeover, with liveness checks 2.5 s apart")
                     .isLessThan(Duration.ofSeconds(1));
-            assertThat(locker.fencingToken())
-                    .as("drawn above the dead holder's")
-                    .isEqualTo(2);
-            locker.unlock();
+            locker.unlock(); // throws if the takeover left the lock anywhere but with this thread
         } finally {
             executor.shutdownNow();
             assertThat(executor.awaitTermination(WAIT.toSeconds(), TimeUnit.SECONDS))
