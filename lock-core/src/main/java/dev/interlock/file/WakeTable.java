@@ -3,17 +3,15 @@ package dev.interlock.file;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import dev.interlock.LockStorageException;
+import dev.interlock.support.VirtualThreads;
 import java.io.IOException;
-import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code wake} file of a lock directory, mapped shared: one futex word per slot, so that a
@@ -71,9 +69,6 @@ final class WakeTable {
     static final int SLEEPERS = 0x8000_0000;
 
     private static final VarHandle INT = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
-
-    /** {@code Thread::isVirtual} on JDK 21+, or null on 17: compiled against 17, found at run time. */
-    private static final @Nullable MethodHandle IS_VIRTUAL = findIsVirtual();
 
     private final MappedByteBuffer buffer;
 
@@ -160,22 +155,6 @@ final class WakeTable {
      * would pin its carrier there; those park in the JVM and poll.
      */
     static boolean maySleepInKernel() {
-        if (IS_VIRTUAL == null) {
-            return true;
-        }
-        try {
-            return !(boolean) IS_VIRTUAL.invokeExact(Thread.currentThread());
-        } catch (Throwable ex) {
-            throw new IllegalStateException("Thread.isVirtual() failed", ex);
-        }
-    }
-
-    private static @Nullable MethodHandle findIsVirtual() {
-        try {
-            return MethodHandles.publicLookup()
-                    .findVirtual(Thread.class, "isVirtual", MethodType.methodType(boolean.class));
-        } catch (NoSuchMethodException | IllegalAccessException ex) {
-            return null;
-        }
+        return !VirtualThreads.isVirtual(Thread.currentThread());
     }
 }

@@ -3,9 +3,7 @@ package dev.interlock.shm;
 import com.sun.jna.LastErrorException;
 import dev.interlock.LockStorageException;
 import dev.interlock.ManagerClosedException;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
+import dev.interlock.support.VirtualThreads;
 import java.time.Duration;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -69,9 +67,6 @@ final class LockWords {
     private static final long MIN_VIRTUAL_PARK_MICROS = 20;
 
     private static final long MAX_VIRTUAL_PARK_MICROS = 1000;
-
-    /** {@code Thread::isVirtual} on JDK 21+, or null on 17: compiled against 17, found at run time. */
-    private static final @Nullable MethodHandle IS_VIRTUAL = findIsVirtual();
 
     /** Told about every recovery; the manager logs it and notifies its listener. */
     interface RecoveryReporter {
@@ -178,7 +173,7 @@ final class LockWords {
         long starvingAt = start + STARVING_NANOS;
         long nextLivenessCheck = start + livenessCheckNanos;
         Thread me = Thread.currentThread();
-        boolean virtual = isVirtual(me);
+        boolean virtual = VirtualThreads.isVirtual(me);
         long parkMicros = MIN_VIRTUAL_PARK_MICROS;
         ConcurrentLinkedQueue<Thread> queue = null;
         boolean starving = false;
@@ -510,25 +505,5 @@ final class LockWords {
      */
     static long livenessCheckNanos(Duration recoveryTimeout) {
         return Math.max(1, recoveryTimeout.toNanos() / 4);
-    }
-
-    static boolean isVirtual(Thread thread) {
-        if (IS_VIRTUAL == null) {
-            return false;
-        }
-        try {
-            return (boolean) IS_VIRTUAL.invokeExact(thread);
-        } catch (Throwable ex) {
-            throw new IllegalStateException("Thread.isVirtual() failed", ex);
-        }
-    }
-
-    private static @Nullable MethodHandle findIsVirtual() {
-        try {
-            return MethodHandles.publicLookup()
-                    .findVirtual(Thread.class, "isVirtual", MethodType.methodType(boolean.class));
-        } catch (NoSuchMethodException | IllegalAccessException ex) {
-            return null;
-        }
     }
 }
