@@ -72,16 +72,8 @@ public abstract class AbstractLocker implements Locker {
 
     @Override
     public final void lock() {
-        Thread me;
-        if (ownedByWord) {
-            manager.ensureOpen();
-            me = Thread.currentThread();
-            if (!acquireUncontended()) {
-                checkNotHeldBy(me);
-                acquireUninterruptibly(me);
-            }
-        } else {
-            me = enter();
+        Thread me = Thread.currentThread();
+        if (mustWait(me)) {
             acquireUninterruptibly(me);
         }
         entered(me);
@@ -105,16 +97,8 @@ public abstract class AbstractLocker implements Locker {
 
     @Override
     public final void lockInterruptibly() throws InterruptedException {
-        Thread me;
-        if (ownedByWord) {
-            manager.ensureOpen();
-            me = Thread.currentThread();
-            if (!acquireUncontended()) {
-                checkNotHeldBy(me);
-                acquire(WAIT_FOREVER);
-            }
-        } else {
-            me = enter();
+        Thread me = Thread.currentThread();
+        if (mustWait(me)) {
             acquire(WAIT_FOREVER);
         }
         entered(me);
@@ -246,13 +230,26 @@ public abstract class AbstractLocker implements Locker {
         return "lock " + id + " of " + manager;
     }
 
-    private Thread enter() {
+    /**
+     * The start of a blocking acquisition: checks that the manager is open and that {@code me}
+     * does not hold the lock already (which would wait forever). A lock word backend first tries
+     * the uncontended acquisition and makes the self-deadlock check only when that failed.
+     *
+     * @return whether {@code me} must still {@link #acquire} the lock; false when it has it
+     */
+    private boolean mustWait(Thread me) {
         manager.ensureOpen();
-        Thread me = Thread.currentThread();
-        if (holders.get(id) == me) {
-            throw selfDeadlock(me);
+        if (!ownedByWord) {
+            if (holders.get(id) == me) {
+                throw selfDeadlock(me);
+            }
+            return true;
         }
-        return me;
+        if (acquireUncontended()) {
+            return false;
+        }
+        checkNotHeldBy(me);
+        return true;
     }
 
     /**

@@ -34,6 +34,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -888,16 +889,13 @@ public final class PostgresLockManager extends AbstractManager {
                 ensureOpen();
                 HolderSession current = currentSession();
                 long now = System.nanoTime();
-                if (gate.runPlace != null
-                        && place != gate.runPlace
-                        && !gate.inRun(current, now, handOffAcquisitions, handOffNanos)) {
+                if (gate.runPlace != null && place != gate.runPlace && !inRun(gate, current, now)) {
                     // The run is over (or its holder session was lost): give its queue place up
                     // before the queue check, which would otherwise find this manager queued.
                     endRun(gate);
                 }
                 boolean atHead = place != null && place.isQueued();
-                boolean plain =
-                        atHead || timeoutNanos == 0 || gate.inRun(current, now, handOffAcquisitions, handOffNanos);
+                boolean plain = atHead || timeoutNanos == 0 || inRun(gate, current, now);
                 Long token;
                 try {
                     if (options.tokenAtAcquisition()) {
@@ -984,6 +982,11 @@ public final class PostgresLockManager extends AbstractManager {
         }
     }
 
+    /** Whether this manager's run on the gate's lock may go on within the hand-off bound. */
+    private boolean inRun(Gate gate, HolderSession current, long now) {
+        return gate.inRun(current, now, handOffAcquisitions, handOffNanos);
+    }
+
     /**
      * Begins a run of this manager on a lock with the acquisition just made, keeping {@code place}
      * (or {@code null}) for it; the caller holds the gate. A kept place is given up at the latest
@@ -1001,7 +1004,7 @@ public final class PostgresLockManager extends AbstractManager {
         if (place != null) {
             try {
                 watchdog.schedule(() -> endIdleRun(gate, place), handOffNanos, TimeUnit.NANOSECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException ex) {
+            } catch (RejectedExecutionException ex) {
                 // Closing: the waiter sessions are being cut, the queue key with them.
             }
         }
@@ -1097,7 +1100,7 @@ public final class PostgresLockManager extends AbstractManager {
                 }
             }
         } finally {
-            if (gate.runPlace != null && !gate.inRun(session, System.nanoTime(), handOffAcquisitions, handOffNanos)) {
+            if (gate.runPlace != null && !inRun(gate, session, System.nanoTime())) {
                 endRun(gate); // hand the lock off now: the head of the queue takes it after this release
             }
             gate.release();
