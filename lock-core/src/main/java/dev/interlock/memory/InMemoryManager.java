@@ -150,7 +150,7 @@ public final class InMemoryManager extends AbstractManager {
                         OptionalLong.of(PID),
                         Optional.<Instant>empty(),
                         Optional.empty(),
-                        OptionalLong.of(mutex.lastToken())));
+                        mutex.drawnToken()));
             }
         }
         return held;

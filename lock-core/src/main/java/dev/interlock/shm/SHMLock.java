@@ -1,6 +1,7 @@
 package dev.interlock.shm;
 
 import dev.interlock.support.AbstractLocker;
+import java.nio.ByteBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,10 +21,22 @@ public final class SHMLock extends AbstractLocker {
 
     private final int record;
 
+    /** The segment's mapping, its address and this manager's session token, for the uncontended path. */
+    private final ByteBuffer mapping;
+
+    private final long address;
+
+    private final int token;
+
     SHMLock(SHMLockManager manager, int id, LockWords words, int record) {
         super(manager, id, true);
         this.words = words;
         this.record = record;
+        ShmSegment segment = words.segment();
+        segment.checkRecord(record, ShmLayout.RECORD_LENGTH);
+        this.mapping = segment.mapping();
+        this.address = segment.address(0);
+        this.token = words.sessionToken();
     }
 
     @Override
@@ -33,7 +46,7 @@ public final class SHMLock extends AbstractLocker {
 
     @Override
     protected boolean acquireUncontended() {
-        return words.acquireUncontended(record);
+        return LockWords.acquireFree(mapping, address, record, token);
     }
 
     @Override
@@ -43,7 +56,7 @@ public final class SHMLock extends AbstractLocker {
 
     @Override
     protected boolean releaseIfHeld() {
-        return words.release(record, id());
+        return LockWords.releaseFree(mapping, address, record, token) || words.releaseContended(record, id());
     }
 
     /**

@@ -32,6 +32,17 @@ public abstract class AbstractLocker implements Locker {
     private final boolean ownedByWord;
 
     /**
+     * For a lock word backend, the holder table's entries and this lock's slot among them, for the
+     * plain notes of {@code lock()} and {@code unlock()}. Held by the handle because the store's
+     * address is on the uncontended path: the releasing compare-and-set waits for the note's store,
+     * and so for every load its address needs; through the table's fields it took three dependent
+     * loads, here one.
+     */
+    private final long[] notes;
+
+    private final int noteSlot;
+
+    /**
      * Creates a handle for lock {@code id} of {@code manager}.
      *
      * @param manager the manager whose instance will own the lock when it is acquired
@@ -63,6 +74,14 @@ public abstract class AbstractLocker implements Locker {
         this.holders = manager.holders();
         this.id = id;
         this.ownedByWord = ownedByWord;
+        if (ownedByWord) {
+            HolderThreads.Bounded table = holders.asBounded();
+            this.notes = table.entries;
+            this.noteSlot = table.slot(id);
+        } else {
+            this.notes = new long[0];
+            this.noteSlot = -1;
+        }
     }
 
     @Override
@@ -136,15 +155,16 @@ public abstract class AbstractLocker implements Locker {
         manager.ensureOpen();
         if (ownedByWord) {
             // Cleared before the release: after it, the entry may already be the next holder's.
-            holders.setPlain(id, null);
+            notes[noteSlot] = HolderThreads.NONE;
             if (!releaseIfHeld()) {
                 manager.ensureOpen(); // close() may have released it meanwhile
                 throw notHeld("cannot be unlocked here");
             }
             return;
         }
-        Thread holder = holders.get(id);
-        if (holder == null || !holders.clear(id, holder)) {
+        long holder = holders.get(id);
+        if (holder == HolderThreads.NONE || !holders.clear(id, holder)) {
+            manager.ensureOpen(); // close() may have released it meanwhile
             throw notHeld("cannot be unlocked here");
         }
         release();
@@ -162,17 +182,17 @@ public abstract class AbstractLocker implements Locker {
      */
     final void unlockFreeing(long stamp) {
         manager.ensureOpen();
-        Thread holder = holders.get(id);
+        long holder = holders.get(id);
         if (ownedByWord) {
             // The entry, claimed as RELEASING, tells close() to leave this release to this thread.
-            if (holder == null
+            if (holder == HolderThreads.NONE
                     || holder == HolderThreads.RELEASING
                     || !heldHere()
                     || holdStamp() != stamp
                     || !holders.replace(id, holder, HolderThreads.RELEASING)) {
                 throw notHeld("cannot be unlocked here");
             }
-        } else if (holder == null || holdStamp() != stamp || !holders.clear(id, holder)) {
+        } else if (holder == HolderThreads.NONE || holdStamp() != stamp || !holders.clear(id, holder)) {
             throw notHeld("cannot be unlocked here");
         }
         try {
@@ -185,7 +205,7 @@ public abstract class AbstractLocker implements Locker {
             }
         } finally {
             if (ownedByWord) {
-                holders.setPlain(id, null);
+                notes[noteSlot] = HolderThreads.NONE;
                 releaseIfHeld();
             } else {
                 release();
@@ -194,7 +214,7 @@ public abstract class AbstractLocker implements Locker {
     }
 
     private void checkHeld(String consequence) {
-        if (ownedByWord ? !heldHere() : holders.get(id) == null) {
+        if (ownedByWord ? !heldHere() : holders.get(id) == HolderThreads.NONE) {
             throw notHeld(consequence);
         }
     }
@@ -240,7 +260,7 @@ public abstract class AbstractLocker implements Locker {
     private boolean mustWait(Thread me) {
         manager.ensureOpen();
         if (!ownedByWord) {
-            if (holders.get(id) == me) {
+            if (holders.get(id) == me.getId()) {
                 throw selfDeadlock(me);
             }
             return true;
@@ -255,11 +275,11 @@ public abstract class AbstractLocker implements Locker {
     /**
      * The self-deadlock check of a lock word backend, made only after the uncontended attempt
      * failed. A plain load suffices: the entry names this thread only if this thread wrote it
-     * after acquiring and has not cleared it since (every other writer writes its own thread or
-     * null), so this thread holds the lock, unless another thread unlocked it in between.
+     * after acquiring and has not cleared it since (every other writer writes its own thread's ID
+     * or none), so this thread holds the lock, unless another thread unlocked it in between.
      */
     private void checkNotHeldBy(Thread me) {
-        if (holders.getPlain(id) == me && heldHere()) {
+        if (notes[noteSlot] == me.getId() && heldHere()) {
             throw selfDeadlock(me);
         }
     }
@@ -279,18 +299,19 @@ public abstract class AbstractLocker implements Locker {
      * words; both may then try to release, and the releasing compare-and-set lets exactly one.
      */
     private void entered(Thread me) {
+        long threadId = me.getId();
         if (ownedByWord) {
-            holders.setPlain(id, me);
+            notes[noteSlot] = threadId;
             if (manager.isClosed()) {
-                holders.setPlain(id, null);
+                notes[noteSlot] = HolderThreads.NONE;
                 releaseIfHeld();
                 throw new ManagerClosedException(manager.toString());
             }
             return;
         }
-        holders.set(id, me);
+        holders.set(id, threadId);
         if (manager.isClosed()) {
-            if (holders.clear(id, me)) {
+            if (holders.clear(id, threadId)) {
                 release();
             }
             throw new ManagerClosedException(manager.toString());
@@ -411,7 +432,7 @@ public abstract class AbstractLocker implements Locker {
      * @return whether that hold is still in force
      */
     final boolean isHolding(long stamp) {
-        boolean held = ownedByWord ? heldHere() : holders.get(id) != null;
+        boolean held = ownedByWord ? heldHere() : holders.get(id) != HolderThreads.NONE;
         return !manager.isClosed() && held && holdStamp() == stamp && !isLost();
     }
 }

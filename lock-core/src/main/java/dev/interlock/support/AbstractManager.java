@@ -217,7 +217,7 @@ public abstract class AbstractManager implements Manager {
         Thread me = Thread.currentThread();
         int id = bindName(key).id();
         while (true) {
-            if (holders.get(id) == me) {
+            if (holders.get(id) == me.getId()) {
                 throw new IllegalMonitorStateException("Thread '" + me.getName() + "' already holds temporary name '"
                         + name + "' (lock " + id + " of " + this + "); locking it again would wait forever because"
                         + " Interlock locks are not reentrant: release it first, or take it once around the whole"
@@ -268,7 +268,7 @@ public abstract class AbstractManager implements Manager {
         }
         try {
             for (int id : idsHeldHere()) {
-                Thread holder = holders.get(id);
+                long holder = holders.get(id);
                 AbstractLocker locker = lockerFor(id);
                 boolean released;
                 if (locker.ownedByWord()) {
@@ -277,23 +277,27 @@ public abstract class AbstractManager implements Manager {
                     if (holder == HolderThreads.RELEASING) {
                         continue; // ended with freeing by its holder, which releases it too
                     }
-                    if (holder != null && !holders.clear(id, holder) && holders.get(id) == HolderThreads.RELEASING) {
+                    if (holder != HolderThreads.NONE
+                            && !holders.clear(id, holder)
+                            && holders.get(id) == HolderThreads.RELEASING) {
                         continue;
                     }
                     released = locker.releaseIfHeld();
                 } else {
-                    released = holder != null && holders.clear(id, holder);
+                    released = holder != HolderThreads.NONE && holders.clear(id, holder);
                     if (released) {
                         locker.release();
                     }
                 }
                 if (released) {
                     logger.warn(
-                            "Closing {} released lock {}, still held (acquired by thread '{}'): unlock locks"
-                                    + " before closing their manager",
+                            "Closing {} released lock {}, still held (acquired by {}): unlock locks before"
+                                    + " closing their manager",
                             this,
                             id,
-                            holder == null ? "unknown, still acquiring" : holder.getName());
+                            holder == HolderThreads.NONE
+                                    ? "a thread still acquiring it"
+                                    : "the thread with ID " + holder);
                 }
             }
         } finally {
