@@ -21,7 +21,7 @@ import org.openjdk.jmh.infra.ThreadParams;
 
 /**
  * Two threads of one process taking and releasing locks through one manager, with an empty
- * critical section: both on the same lock (real contention), and each on its own lock with
+ * critical section: both on the same lock (real contention; also with four threads), and each on its own lock with
  * neighbouring IDs 0 and 1 (no contention, so any slowdown against the uncontended figure is false
  * sharing between neighbouring lock records). {@link ReentrantLock} is the baseline for both.
  *
@@ -119,6 +119,18 @@ public class ContendedLockBenchmark {
     }
 
     /**
+     * Four threads on lock 0 of the backend: more waiters than cores.
+     *
+     * @param shared the storage
+     */
+    @Benchmark
+    @Threads(4)
+    public void oneLockFourThreads(SharedStorage shared) {
+        shared.first.lock();
+        shared.first.unlock();
+    }
+
+    /**
      * Each thread on its own lock of the backend, IDs 0 and 1.
      *
      * @param own this thread's lock
@@ -136,6 +148,18 @@ public class ContendedLockBenchmark {
      */
     @Benchmark
     public void oneReentrantLock(SharedReentrantLock shared) {
+        shared.lock.lock();
+        shared.lock.unlock();
+    }
+
+    /**
+     * Baseline: four threads on one {@link ReentrantLock}.
+     *
+     * @param shared the lock
+     */
+    @Benchmark
+    @Threads(4)
+    public void oneReentrantLockFourThreads(SharedReentrantLock shared) {
         shared.lock.lock();
         shared.lock.unlock();
     }

@@ -39,7 +39,9 @@ class ReportTests {
                 jmh("AllocationBenchmark.allocateAndFree", 150, "SHM"),
                 jmh("ContendedLockBenchmark.twoReentrantLocks", 10, ""),
                 jmh("ContendedLockBenchmark.twoLocks", 14, "SHM"),
-                jmh("ContendedLockBenchmark.twoLocks", 16, "MEMORY")));
+                jmh("ContendedLockBenchmark.twoLocks", 16, "MEMORY"),
+                jmh("ContendedLockBenchmark.oneReentrantLockFourThreads", 100, ""),
+                jmh("ContendedLockBenchmark.oneLockFourThreads", 140, "SHM")));
         assertThat(report)
                 .contains("| lock()+unlock(), 1 thread | MEMORY | 12.0 ± 0.60 | 1.20× ReentrantLock |")
                 .contains("- MEMORY uncontended pair ≤ 1.0× ReentrantLock: 1.20× — **missed**")
@@ -48,6 +50,7 @@ class ReportTests {
                 .contains("- SHM allocation on a nearly full 65,536-lock segment < 1 µs: 150 ns — **met**")
                 .contains("- SHM 2 threads, own lock each (IDs 0, 1) ≤ 1.5× ReentrantLock: 1.40× — **met**")
                 .contains("- MEMORY 2 threads, own lock each (IDs 0, 1) ≤ 1.5× ReentrantLock: 1.60× — **missed**")
+                .contains("- SHM 4 threads, one lock ≤ 1.5× ReentrantLock: 1.40× — **met**")
                 .contains("| namedLock(name), 1,000 names bound | SHM | not measured | |");
     }
 
