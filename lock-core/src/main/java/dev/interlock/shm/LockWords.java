@@ -7,10 +7,10 @@ import dev.interlock.support.VirtualThreads;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.OptionalLong;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -20,7 +20,9 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li>Uncontended: acquire is one compare-and-set {@code 0 -> token}, release one
  *       compare-and-exchange {@code token -> 0}; no system call, no allocation.
- *   <li>Contended: a short bounded spin, then the waiter sets {@link ShmLayout#WAITERS_BIT} and
+ *   <li>Contended: threads of this manager queue at the lock's gate ({@link LocalWaiters}), so
+ *       that one of them at a time waits on the word, as a process with a single thread would.
+ *       That one spins briefly, then sets {@link ShmLayout#WAITERS_BIT} and
  *       sleeps in {@code futex(FUTEX_WAIT)} on the word, in slices so that it checks the holder's
  *       liveness every {@code recoveryTimeout / 4}. A release that sees the waiters bit wakes one
  *       sleeper. A waiter that takes the lock keeps the bit set, because others may still sleep.
@@ -36,17 +38,24 @@ import org.jspecify.annotations.Nullable;
  *       lock fast.
  *   <li>Dead holder: the waiter takes the lock over with a compare-and-set from the exact dead
  *       word, so exactly one recoverer wins, and reports it.
- *   <li>Virtual threads never sleep in the kernel: they park in this JVM (freeing their carrier)
- *       on a per-lock queue that releases from this manager unpark, and poll at most {@value
- *       #MAX_VIRTUAL_PARK_MICROS} µs apart for releases by other processes.
+ *   <li>Virtual threads never sleep in the kernel: they park in this JVM (freeing their carrier),
+ *       at the gate like any thread and then on the word, where releases from this manager unpark
+ *       them, and poll at most {@value #MAX_VIRTUAL_PARK_MICROS} µs apart for releases by other
+ *       processes.
  * </ul>
  *
  * @author Interlock team
  */
 final class LockWords {
 
-    /** Spin iterations before sleeping: long enough for a short critical section on another core. */
-    private static final int SPIN_LIMIT = 100;
+    /**
+     * Spin iterations before sleeping: a short critical section on another core may end meanwhile.
+     * Not longer: a spinning waiter keeps taking the word's cache line from the holder, which
+     * slows every one of its acquisitions (issue 15, two threads of one JVM on one lock: 100
+     * spins 2.2×, 10 spins 1.0–1.2× {@code ReentrantLock}; two processes stayed above the C
+     * mutex either way).
+     */
+    private static final int SPIN_LIMIT = 10;
 
     /**
      * Longest single sleep in the kernel: an interrupt or a {@code close()} cannot end a futex
@@ -99,8 +108,8 @@ final class LockWords {
     /** Learns of holder processes' exits and wakes their locks' sleepers (section 10). */
     private final HolderWatcher watcher;
 
-    /** Virtual threads waiting per lock ID in this manager, created on first contention. */
-    private final AtomicReferenceArray<@Nullable ConcurrentLinkedQueue<Thread>> parked;
+    /** The waiting threads of this manager per lock ID, created on first contention. */
+    private final AtomicReferenceArray<@Nullable LocalWaiters> waiting;
 
     LockWords(
             ShmSegment segment,
@@ -115,7 +124,7 @@ final class LockWords {
         this.livenessCheckNanos = livenessCheckNanos(recoveryTimeout);
         this.reporter = reporter;
         this.manager = manager;
-        this.parked = new AtomicReferenceArray<>(lockCount);
+        this.waiting = new AtomicReferenceArray<>(lockCount);
         this.watcher = new HolderWatcher(session, manager::wakeHeldBy, manager.toString());
     }
 
@@ -138,7 +147,24 @@ final class LockWords {
             }
             return recoverIfDead(record, id, word);
         }
-        return acquireContended(record, id, timeoutNanos);
+        if (id < 0) {
+            return acquireContended(record, id, timeoutNanos, null);
+        }
+        LocalWaiters local = localWaiters(id);
+        boolean forever = timeoutNanos == Long.MAX_VALUE;
+        long start = forever ? 0 : System.nanoTime();
+        if (forever) {
+            local.gate.lockInterruptibly();
+        } else if (!local.gate.tryLock(timeoutNanos, TimeUnit.NANOSECONDS)) {
+            return false;
+        }
+        try {
+            // Through the gate with time left or not, look at the word at least once.
+            long remaining = forever ? Long.MAX_VALUE : Math.max(1, timeoutNanos - (System.nanoTime() - start));
+            return acquireContended(record, id, remaining, local);
+        } finally {
+            local.gate.unlock();
+        }
     }
 
     /**
@@ -168,7 +194,12 @@ final class LockWords {
         return (segment.intVolatile(record) & ShmLayout.TOKEN_MASK) == token;
     }
 
-    private boolean acquireContended(int record, int id, long timeoutNanos) throws InterruptedException {
+    /**
+     * Waits for the word: a short spin, then sleeps (section 6). For a lock ID, only the thread of
+     * this manager that passed {@code local}'s gate gets here.
+     */
+    private boolean acquireContended(int record, int id, long timeoutNanos, @Nullable LocalWaiters local)
+            throws InterruptedException {
         long start = System.nanoTime();
         for (int spin = 0; spin < SPIN_LIMIT; spin++) {
             Thread.onSpinWait();
@@ -183,7 +214,7 @@ final class LockWords {
         Thread me = Thread.currentThread();
         boolean virtual = VirtualThreads.isVirtual(me);
         long parkMicros = MIN_VIRTUAL_PARK_MICROS;
-        ConcurrentLinkedQueue<Thread> queue = null;
+        boolean parked = false;
         boolean starving = false;
         boolean acquired = false;
         int seenDeaths = session.deaths();
@@ -251,10 +282,10 @@ final class LockWords {
                     slice = Math.min(slice, starvingAt - now);
                 }
                 if (virtual) {
-                    if (queue == null && id >= 0) {
-                        queue = parkQueue(id);
-                        queue.add(me);
-                        continue; // re-check the word after enqueueing, so no release is missed
+                    if (!parked && local != null) {
+                        local.parkedWaiter = me;
+                        parked = true;
+                        continue; // re-check the word after announcing, so no release is missed
                     }
                     LockSupport.parkNanos(Math.min(slice, TimeUnit.MICROSECONDS.toNanos(parkMicros)));
                     parkMicros = Math.min(parkMicros * 2, MAX_VIRTUAL_PARK_MICROS);
@@ -263,8 +294,8 @@ final class LockWords {
                 }
             }
         } finally {
-            if (queue != null) {
-                queue.remove(me);
+            if (parked) {
+                local.parkedWaiter = null;
             }
             if (starving && !acquired) {
                 withdrawHandOff(record, id);
@@ -474,21 +505,21 @@ final class LockWords {
         return segment.longAcquire(record + ShmLayout.FENCE_OFFSET);
     }
 
-    private ConcurrentLinkedQueue<Thread> parkQueue(int id) {
-        ConcurrentLinkedQueue<Thread> queue = parked.get(id);
-        if (queue == null) {
-            ConcurrentLinkedQueue<Thread> created = new ConcurrentLinkedQueue<>();
-            queue = parked.compareAndExchange(id, null, created);
-            if (queue == null) {
-                queue = created;
+    private LocalWaiters localWaiters(int id) {
+        LocalWaiters local = waiting.get(id);
+        if (local == null) {
+            LocalWaiters created = new LocalWaiters();
+            local = waiting.compareAndExchange(id, null, created);
+            if (local == null) {
+                local = created;
             }
         }
-        return queue;
+        return local;
     }
 
     /**
      * Wakes up to {@code count} sleepers of other processes on the word at {@code record}, and the
-     * first thread of this manager parked on lock {@code id} (none when {@code id} is negative).
+     * virtual thread of this manager parked on lock {@code id} (none when {@code id} is negative).
      */
     private void wake(int record, int id, int count) {
         NativeCalls.futexWake(segment.address(record), count);
@@ -520,13 +551,31 @@ final class LockWords {
     }
 
     private void unparkOne(int id) {
-        ConcurrentLinkedQueue<Thread> queue = parked.get(id);
-        if (queue != null) {
-            Thread next = queue.peek();
-            if (next != null) {
-                LockSupport.unpark(next);
-            }
+        LocalWaiters local = waiting.get(id);
+        Thread parked = local == null ? null : local.parkedWaiter;
+        if (parked != null) {
+            LockSupport.unpark(parked);
         }
+    }
+
+    /**
+     * The threads of this manager waiting for one lock. They queue on {@link #gate}, in arrival
+     * order, and only the one that passed it waits on the word; the others sleep in this JVM. So
+     * the word, and the kernel, see one waiter per manager, as if each process had one thread
+     * (issue 15, "queue locally"): without the gate, four threads of one JVM on one lock took
+     * turns spinning on the word and sleeping in futex calls, 4× {@code ReentrantLock}. The gate
+     * is fair, so a thread waits for the ones before it and then at most as long as a lone
+     * waiter of its process would; the fairness bound of section 6 applies from the gate on.
+     */
+    private static final class LocalWaiters {
+
+        final ReentrantLock gate = new ReentrantLock(true);
+
+        /**
+         * The virtual thread that passed the gate, while it parks: virtual threads never sleep in
+         * the kernel, so releases from this manager unpark it.
+         */
+        volatile @Nullable Thread parkedWaiter;
     }
 
     /**

@@ -7,16 +7,19 @@ import dev.interlock.Locker;
 import dev.interlock.Manager;
 import dev.interlock.testing.LockManagerContractTests;
 import dev.interlock.testing.SegmentNames;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -45,6 +48,61 @@ class SHMLockManagerTests extends LockManagerContractTests {
     @Override
     protected Optional<Manager> openSecondManager(Manager first) {
         return Optional.of(SHMLockManager.open(segment, 64));
+    }
+
+    /**
+     * Threads of one manager waiting for one lock queue at its gate, and only the first waits on
+     * the word (issue 15): a thread queued behind it still times out on time, stops when
+     * interrupted, and the first one still gets the lock when it is released.
+     */
+    @Test
+    void threadsQueuedBehindAWaiterOfTheSameManagerShouldTimeOutStopOnInterruptAndLeaveTheLockToIt() throws Exception {
+        Locker locker = manager.allocateLock();
+        int record = new ShmLayout(64).recordOffset(locker.id());
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            locker.lock();
+            Future<Boolean> first = pool.submit(() -> {
+                locker.lock();
+                locker.unlock();
+                return true;
+            });
+            // The waiters bit is set only by the thread that passed the gate, waiting on the word.
+            long began = System.nanoTime();
+            while ((TestSegments.readInt(segment, record) & ShmLayout.WAITERS_BIT) == 0) {
+                assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(WAIT);
+                Thread.onSpinWait();
+            }
+            long start = System.nanoTime();
+            assertThat(pool.submit(() -> locker.tryLock(Duration.ofMillis(100)))
+                            .get(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+                    .as("timed out at the gate")
+                    .isFalse();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(100), WAIT);
+            CountDownLatch started = new CountDownLatch(1);
+            AtomicReference<Thread> interruptible = new AtomicReference<>();
+            Future<String> interrupted = pool.submit(() -> {
+                interruptible.set(Thread.currentThread());
+                started.countDown();
+                try {
+                    locker.lockInterruptibly();
+                    locker.unlock();
+                    return "acquired";
+                } catch (InterruptedException ex) {
+                    return "interrupted";
+                }
+            });
+            assertThat(started.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            interruptible.get().interrupt();
+            assertThat(interrupted.get(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("interrupted");
+            assertThat(first).isNotDone();
+            locker.unlock();
+            assertThat(first.get(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            assertThat(locker.tryLock()).as("nobody holds it any more").isTrue();
+            locker.unlock();
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /**
