@@ -58,7 +58,13 @@ public final class Mutex extends AbstractLocker {
     /** Draws the hold's token on its first request, as the shared-memory backend does. */
     @Override
     protected long token() {
-        return sync.drawToken();
+        long token = sync.drawToken();
+        if (token == 0) {
+            throw new IllegalMonitorStateException(this + " was released while its fencing token was asked for"
+                    + " (another thread of its manager unlocked it, or the manager was closed): ask for the token"
+                    + " while the lock is held");
+        }
+        return token;
     }
 
     boolean isLocked() {
@@ -129,13 +135,20 @@ public final class Mutex extends AbstractLocker {
             return compareAndSetState(HELD, 0) || compareAndSetState(HELD_WITH_TOKEN, 0);
         }
 
-        /** Returns the current hold's token, drawing it first if this hold has none yet. */
+        /**
+         * Returns the current hold's token, drawing it first if this hold has none yet, or 0 if no
+         * hold is in force. The counter is raised before the state says so, and the state moves
+         * with a compare-and-set, so a release racing the draw (another thread of the manager
+         * unlocking) is never undone; the raised counter then stays unused, and tokens still
+         * increase.
+         */
         synchronized long drawToken() {
-            if (getState() == HELD) {
+            int state = getState();
+            if (state == HELD) {
                 FENCE.setOpaque(this, fence + 1);
-                setState(HELD_WITH_TOKEN);
+                state = compareAndSetState(HELD, HELD_WITH_TOKEN) ? HELD_WITH_TOKEN : 0;
             }
-            return fence;
+            return state == HELD_WITH_TOKEN ? fence : 0;
         }
 
         boolean isLocked() {
