@@ -91,6 +91,15 @@ final class Allocator {
 
     private final Condition idle = gate.newCondition();
 
+    /**
+     * Held by the one thread of this manager that holds or waits for the allocator lock. So a
+     * waiter that finds the word naming this manager's own session knows that no thread of it
+     * holds the lock: the word is corrupt (a session that got the token a corrupted word already
+     * had), and {@code LockWords} takes it over like a dead holder's instead of waiting for itself
+     * forever.
+     */
+    private final ReentrantLock serial = new ReentrantLock();
+
     /** Threads of this manager between {@link #lock()} and {@link #unlock}; guarded by {@link #gate}. */
     private int inFlight;
 
@@ -468,9 +477,11 @@ final class Allocator {
 
     private void lock() {
         enter();
+        serial.lock();
         try {
             acquireWord();
         } catch (Throwable ex) {
+            serial.unlock();
             exit();
             throw ex;
         }
@@ -504,6 +515,7 @@ final class Allocator {
         try {
             released = words.release(RECORD, -1);
         } finally {
+            serial.unlock();
             exit();
         }
         if (!released) {

@@ -397,7 +397,10 @@ final class LockWords {
         int holder = word & ShmLayout.TOKEN_MASK;
         boolean alive;
         try {
-            alive = session.isAlive(holder);
+            // A word naming this session: a user lock another thread of this manager holds, but
+            // never the allocator lock, which one thread of this manager at a time holds or waits
+            // for (Allocator): such a word is corrupt, and is taken over as a dead holder's.
+            alive = holder == token ? id >= 0 : session.isAlive(holder);
         } catch (LastErrorException ex) {
             if (manager.closed()) {
                 throw new ManagerClosedException(manager.toString());
@@ -418,8 +421,9 @@ final class LockWords {
         }
         OptionalLong deadPid = session.pidOf(holder);
         long heldSince = segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET);
-        // From the exact dead word: of all racing recoverers exactly one wins.
-        if (!segment.compareAndSetInt(record, word, token | (word & ~ShmLayout.TOKEN_MASK))) {
+        // From the exact dead word: of all racing recoverers exactly one wins. Like takeFree, keep
+        // the waiters bit and drop the hand-off bit: the starving waiter it asked for may be us.
+        if (!segment.compareAndSetInt(record, word, token | (word & ShmLayout.WAITERS_BIT))) {
             return false;
         }
         try {

@@ -297,14 +297,23 @@ public final class SHMLockManager extends AbstractManager {
         String pid = deadPid.isPresent() ? String.valueOf(deadPid.getAsLong()) : "unknown";
         String since = heldSince.map(Instant::toString).orElse("an unknown time");
         if (id < 0) {
-            logger.warn(
-                    "Took over the allocator lock of shared-memory segment {} from a dead holder (pid {},"
-                            + " session {}, held since {}); repairing the allocation state it may have left"
-                            + " half-written",
-                    path,
-                    pid,
-                    deadToken,
-                    since);
+            if (deadToken == words.sessionToken()) {
+                logger.warn(
+                        "The allocator lock word of shared-memory segment {} named this manager's own session {}"
+                                + " while none of its threads held it: the segment was corrupted; took the lock over"
+                                + " and repairing the allocation state",
+                        path,
+                        deadToken);
+            } else {
+                logger.warn(
+                        "Took over the allocator lock of shared-memory segment {} from a dead holder (pid {},"
+                                + " session {}, held since {}); repairing the allocation state it may have left"
+                                + " half-written",
+                        path,
+                        pid,
+                        deadToken,
+                        since);
+            }
             allocator.repair();
             return;
         }

@@ -202,6 +202,27 @@ class SHMLockRecoveryTests {
         assertThat(recovered).as("the allocator is not a user lock").isEmpty();
     }
 
+    /**
+     * A corrupted allocator word that names this manager's own session (found by the storage fuzz
+     * test: the mutated word was the token the next session then got) is no hold of this manager,
+     * whose threads take the allocator lock one at a time: it is taken over and repaired instead of
+     * waited for forever.
+     */
+    @Test
+    void allocatorWordNamingTheManagersOwnSessionShouldBeTakenOverNotWaitedForForever() throws Exception {
+        manager.allocateLock();
+        int ownToken = TestSegments.readInt(segment, ShmLayout.ownerSlotOffset(0));
+        assertThat(ownToken).as("the only session, in slot 0").isEqualTo(1 << ShmLayout.SLOT_BITS);
+        TestSegments.writeInt(segment, ShmLayout.ALLOCATOR_RECORD_OFFSET, ownToken);
+
+        Future<Integer> allocated = executor.submit(() -> manager.allocateLock().id());
+        assertThat(allocated.get(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(1);
+        assertThat(TestSegments.readInt(segment, ShmLayout.ALLOCATOR_RECORD_OFFSET))
+                .as("released after the operation")
+                .isZero();
+        assertThat(manager.allocatedLocks()).isEqualTo(2);
+    }
+
     @Test
     void closeDuringAnAllocationOfAnotherThreadShouldKeepTheSessionAliveUntilItEnds() throws Exception {
         CountDownLatch inside = new CountDownLatch(1);
