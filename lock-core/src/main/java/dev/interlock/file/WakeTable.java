@@ -15,8 +15,9 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * The {@code wake} file of a lock directory, mapped shared: one futex word per slot, so that a
- * release in one process wakes the waiters of other processes instead of leaving them to poll. Lock {@code id} uses slot {@code id % }{@value #SLOTS}; locks that share a slot
- * share its word, which only causes spurious wake-ups.
+ * release in one process wakes the waiters of other processes instead of leaving them to poll.
+ * Lock {@code id} uses slot {@code id % }{@value #SLOTS}; locks that share a slot share its word,
+ * which only causes spurious wake-ups.
  *
  * <pre>
  *   0                   1                   2                   3
@@ -48,9 +49,10 @@ import java.nio.file.StandardOpenOption;
  *       cost the same, or a wake-up skipped until the end of a slice.
  * </ul>
  *
- * <p>Native mode only: the portable calls create the file (the directory format is the same in both
- * modes) but never map it, and poll as before. The mapping is a {@link MappedByteBuffer}, unmapped
- * when it becomes unreachable, so no thread can touch it after it is gone.
+ * <p>Native mode only: the first native open of a directory creates the file ({@code
+ * LockDirectory.wakeTable}); the portable calls never create or map it, and poll as before. The
+ * mapping is a {@link MappedByteBuffer}, unmapped when it becomes unreachable, so no thread can
+ * touch it after it is gone.
  *
  * @author Interlock team
  */

@@ -9,7 +9,6 @@ import dev.interlock.support.AbstractLocker;
 import dev.interlock.support.AbstractManager;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Collections;
 import java.util.HashMap;
@@ -22,6 +21,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.stream.IntStream;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -159,18 +159,12 @@ public final class InMemoryManager extends AbstractManager {
     /** Reads each created mutex's state, a volatile load; a mutex is only ever held by its manager. */
     @Override
     protected int[] idsHeldHere() {
-        int[] ids = new int[8];
-        int count = 0;
-        for (int id = 0; id < numLocks; id++) {
-            Mutex mutex = mutexes.get(id);
-            if (mutex != null && mutex.isLocked()) {
-                if (count == ids.length) {
-                    ids = Arrays.copyOf(ids, count * 2);
-                }
-                ids[count++] = id;
-            }
-        }
-        return Arrays.copyOf(ids, count);
+        return IntStream.range(0, numLocks)
+                .filter(id -> {
+                    Mutex mutex = mutexes.get(id);
+                    return mutex != null && mutex.isLocked();
+                })
+                .toArray();
     }
 
     private synchronized @Nullable String nameOf(int id) {

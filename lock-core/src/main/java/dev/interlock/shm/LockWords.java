@@ -19,7 +19,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <ul>
  *   <li>Uncontended: acquire is one compare-and-set {@code 0 -> token}, release one
- *       compare-and-exchange {@code token -> 0}; no system call, no allocation.
+ *       compare-and-set {@code token -> 0}; no system call, no allocation.
  *   <li>Contended: threads of this manager queue at the lock's gate ({@link LocalWaiters}), so
  *       that one of them at a time waits on the word, as a process with a single thread would.
  *       That one spins briefly, then sets {@link ShmLayout#WAITERS_BIT} and
@@ -456,9 +456,9 @@ final class LockWords {
     }
 
     /**
-     * Records a new hold ({@link #acquireFree} does the same): since when, with the token-drawn bit clear, so that the hold's first
-     * request for a fencing token draws a new one ({@link #drawToken}); the counter itself is not
-     * touched at acquisition. Only the holder writes either field, right after its acquiring CAS,
+     * Records a new hold ({@link #acquireFree} does the same): since when, with the token-drawn
+     * bit clear, so that the hold's first request for a fencing token draws a new one ({@link
+     * #drawToken}); the counter itself is not touched at acquisition. Only the holder writes either field, right after its acquiring CAS,
      * so plain accesses suffice: the next holder's CAS follows this holder's releasing CAS, and a
      * taker-over's CAS follows the dead holder's last store.
      */

@@ -11,7 +11,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -19,6 +18,7 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.SortedMap;
+import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -415,17 +415,9 @@ public final class SHMLockManager extends AbstractManager {
     /** Reads every lock word for this manager's session token, each with a volatile load. */
     @Override
     protected int[] idsHeldHere() {
-        int[] ids = new int[8];
-        int count = 0;
-        for (int id = 0; id < layout.lockCount; id++) {
-            if (words.heldHere(layout.recordOffset(id))) {
-                if (count == ids.length) {
-                    ids = Arrays.copyOf(ids, count * 2);
-                }
-                ids[count++] = id;
-            }
-        }
-        return Arrays.copyOf(ids, count);
+        return IntStream.range(0, layout.lockCount)
+                .filter(id -> words.heldHere(layout.recordOffset(id)))
+                .toArray();
     }
 
     /** Reads the name slots without the allocator lock, each under its name version (section 7). */

@@ -116,7 +116,7 @@ final class ShmSegment {
 
     /**
      * Compare-and-set of the int at {@code offset} of {@code mapping}, whose first byte is at
-     * {@code address}, for the uncontended path of a handle that keeps both (see {@link #UNSAFE});
+     * {@code address}, for the uncontended path of a handle that keeps both (see {@link #UNSAFE_CAS_INT});
      * the offset must have passed {@link #checkRecord}.
      */
     static boolean casUncontended(ByteBuffer mapping, long address, int offset, int expected, int value) {

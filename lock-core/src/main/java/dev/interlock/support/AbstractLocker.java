@@ -22,6 +22,9 @@ public abstract class AbstractLocker implements Locker {
     /** Timeout meaning "wait as long as it takes" for {@link #acquire(long)}. */
     protected static final long WAIT_FOREVER = Long.MAX_VALUE;
 
+    /** The notes of a handle whose backend's holder table decides ownership: it keeps none. */
+    private static final long[] NO_NOTES = new long[0];
+
     private final AbstractManager manager;
 
     private final HolderThreads holders;
@@ -79,7 +82,7 @@ public abstract class AbstractLocker implements Locker {
             this.notes = table.entries;
             this.noteSlot = table.slot(id);
         } else {
-            this.notes = new long[0];
+            this.notes = NO_NOTES;
             this.noteSlot = -1;
         }
     }

@@ -2,8 +2,8 @@ package dev.interlock.support;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.IntStream;
 
 /**
  * The locks one manager instance holds, each with the ID ({@link Thread#getId()}) of the thread
@@ -156,17 +156,7 @@ abstract sealed class HolderThreads {
 
         @Override
         int[] heldIds() {
-            int[] ids = new int[8];
-            int count = 0;
-            for (int id = 0; id < numLocks; id++) {
-                if (get(id) != NONE) {
-                    if (count == ids.length) {
-                        ids = Arrays.copyOf(ids, count * 2);
-                    }
-                    ids[count++] = id;
-                }
-            }
-            return Arrays.copyOf(ids, count);
+            return IntStream.range(0, numLocks).filter(id -> get(id) != NONE).toArray();
         }
     }
 

@@ -206,10 +206,7 @@ class FileLockManagerProcessTests {
                 .as("an uncontended release leaves the word alone")
                 .isZero();
         locker.lock();
-        ChildJvm waiter = child();
-        waiter.send("lock 5");
-        waiter.awaitLine("LOCKING 5", WAIT);
-        awaitWord(5, WakeTable.SLEEPERS);
+        ChildJvm waiter = childAsleepOn(5, WakeTable.SLEEPERS);
         locker.unlock();
         waiter.awaitLine("LOCKED 5", WAIT);
         waiter.send("unlock 5");
@@ -225,20 +222,14 @@ class FileLockManagerProcessTests {
     void waiterKilledWhileAsleepShouldCostOneWakeUpAndNothingElse() throws Exception {
         Locker locker = manager.retrieveLock(6);
         locker.lock();
-        ChildJvm killed = child();
-        killed.send("lock 6");
-        killed.awaitLine("LOCKING 6", WAIT);
-        awaitWord(6, WakeTable.SLEEPERS);
+        ChildJvm killed = childAsleepOn(6, WakeTable.SLEEPERS);
         killed.kill();
         locker.unlock();
         assertThat(wakeWord(6))
                 .as("the release woke the slot once for the dead sleeper")
                 .isEqualTo(1);
         locker.lock();
-        ChildJvm waiter = child();
-        waiter.send("lock 6");
-        waiter.awaitLine("LOCKING 6", WAIT);
-        awaitWord(6, 1 | WakeTable.SLEEPERS);
+        ChildJvm waiter = childAsleepOn(6, 1 | WakeTable.SLEEPERS);
         locker.unlock();
         waiter.awaitLine("LOCKED 6", WAIT);
         waiter.send("unlock 6");
@@ -250,6 +241,18 @@ class FileLockManagerProcessTests {
     }
 
     /** Waits, at most {@link #WAIT}, until the wake word of {@code id}'s slot is {@code expected}. */
+    /**
+     * Starts a child that waits for lock {@code id}, held here, and returns once it has announced
+     * itself asleep: the wake word of {@code id} reads {@code word}.
+     */
+    private ChildJvm childAsleepOn(int id, int word) throws java.io.IOException {
+        ChildJvm child = child();
+        child.send("lock " + id);
+        child.awaitLine("LOCKING " + id, WAIT);
+        awaitWord(id, word);
+        return child;
+    }
+
     private void awaitWord(int id, int expected) throws java.io.IOException {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (wakeWord(id) != expected) {
