@@ -8,6 +8,7 @@ import dev.interlock.HeldLock;
 import dev.interlock.Locker;
 import dev.interlock.testing.ChildJvm;
 import dev.interlock.testing.CounterWorker;
+import dev.interlock.testing.Jdks;
 import dev.interlock.testing.SharedCounter;
 import dev.interlock.testing.TemporaryNameWorker;
 import java.nio.file.Files;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -135,12 +137,10 @@ class FileLockManagerProcessTests {
     }
 
     private static ChildJvm virtualThreadWorker(int carriers, String... args) {
-        Path jdk21Plus = Path.of("/usr/lib/jvm/temurin-25-jdk-amd64");
-        assumeThat(jdk21Plus.resolve("bin/java"))
-                .as("a JDK with virtual threads")
-                .exists();
+        Optional<Path> jdk21Plus = Jdks.atLeast(21);
+        assumeThat(jdk21Plus).as("a JDK with virtual threads").isPresent();
         return ChildJvm.builder(VirtualThreadWorker.class)
-                .javaHome(jdk21Plus)
+                .javaHome(jdk21Plus.get())
                 .jvmArgs(
                         "-Djdk.virtualThreadScheduler.parallelism=" + carriers,
                         "-Djdk.virtualThreadScheduler.maxPoolSize=" + carriers)

@@ -5,11 +5,12 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.interlock.testing.ChildJvm;
 import dev.interlock.testing.CounterWorker;
+import dev.interlock.testing.Jdks;
 import dev.interlock.testing.SegmentNames;
 import dev.interlock.testing.SharedCounter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -18,16 +19,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Tests for {@link SHMLockManager} with virtual threads. The test JVM may be Java 17, so the
- * virtual threads run in a child JVM of a JDK 21+: the running one if it is new enough, else the
- * one named by the {@code INTERLOCK_JDK21_HOME} environment variable, else {@value #DEFAULT_JDK}.
- * Without any of them the test is skipped.
+ * virtual threads run in a child JVM of a JDK 21+ ({@link Jdks#atLeast}); without one the test is
+ * skipped.
  *
  * @author Interlock team
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SHMLockManagerVirtualThreadTests {
-
-    static final String DEFAULT_JDK = "/usr/lib/jvm/temurin-25-jdk-amd64";
 
     private static final Duration WAIT = Duration.ofSeconds(100);
 
@@ -43,11 +41,11 @@ class SHMLockManagerVirtualThreadTests {
 
     @Test
     void tenThousandVirtualThreadsOnTwoCarriersShouldCompleteWhileAnotherProcessContends() {
-        Path jdk = jdk21OrNewer();
-        assumeThat(jdk).as("a JDK 21+ for virtual threads").isNotNull();
+        Optional<Path> jdk = Jdks.atLeast(21);
+        assumeThat(jdk).as("a JDK 21+ for virtual threads").isPresent();
         try (SHMLockManager manager = SHMLockManager.create(segment, ShmOpener.NUM_LOCKS);
                 ChildJvm virtualThreads = ChildJvm.builder(VirtualThreadWorker.class)
-                        .javaHome(jdk)
+                        .javaHome(jdk.get())
                         .jvmArgs("-Djdk.virtualThreadScheduler.parallelism=2", "--enable-native-access=ALL-UNNAMED")
                         .args(segment, counters.toString(), "10000", "3", "64")
                         .start();
@@ -73,14 +71,5 @@ class SHMLockManagerVirtualThreadTests {
             assertThat(total).isEqualTo(10_000L * 3 + 2L * 2000);
             assertThat(manager.locksHeld()).isEmpty();
         }
-    }
-
-    private static Path jdk21OrNewer() {
-        if (Runtime.version().feature() >= 21) {
-            return Path.of(System.getProperty("java.home"));
-        }
-        String configured = System.getenv("INTERLOCK_JDK21_HOME");
-        Path candidate = Path.of(configured != null ? configured : DEFAULT_JDK);
-        return Files.isExecutable(candidate.resolve("bin/java")) ? candidate : null;
     }
 }
