@@ -24,9 +24,16 @@ import org.springframework.stereotype.Component;
 @Component
 class Coordinator {
 
-    /** JVM options that start a short-lived worker quickly on a small machine. */
-    private static final List<String> WORKER_JVM_OPTIONS =
-            List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto", "-Xmx96m");
+    /**
+     * JVM options that start a short-lived worker quickly on a small machine, and let JNA load
+     * without the JDK 24+ "restricted method" warning (the option exists from JDK 17 on).
+     */
+    private static final List<String> WORKER_JVM_OPTIONS = List.of(
+            "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC",
+            "-Xshare:auto",
+            "-Xmx96m",
+            "--enable-native-access=ALL-UNNAMED");
 
     private final DemoProperties properties;
 
