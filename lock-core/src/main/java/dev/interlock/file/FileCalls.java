@@ -1,6 +1,8 @@
 package dev.interlock.file;
 
+import com.sun.jna.Platform;
 import dev.interlock.HeldLock;
+import dev.interlock.support.NativeAccess;
 import java.io.IOException;
 import java.util.List;
 import java.util.function.IntFunction;
@@ -31,7 +33,24 @@ interface FileCalls {
      * or when asked for, the native ones otherwise.
      */
     static FileCalls of(FileLockManager.Options options) {
-        return options.portableLocking() || !Libc.SUPPORTED ? PortableFileCalls.INSTANCE : NativeFileCalls.INSTANCE;
+        if (options.portableLocking() || !nativePlatform()) {
+            return PortableFileCalls.INSTANCE;
+        }
+        NativeAccess.requireJna(
+                "The file lock backend's native locking (flock)",
+                "Or use portable locking (interlock.file.portable-locking=true, or"
+                        + " FileLockManager.Options.withPortableLocking(true), in every process that shares the"
+                        + " directory), which needs no native code.");
+        return NativeFileCalls.INSTANCE;
+    }
+
+    /**
+     * Returns whether this is Linux on x86-64 or aarch64, whose flag values and structure layouts
+     * {@link Libc} knows. Asked without loading {@code Libc}, whose initialization loads JNA's
+     * native part, so that {@link NativeAccess#requireJna} can report a failure to load it.
+     */
+    static boolean nativePlatform() {
+        return Platform.isLinux() && (Platform.isIntel() || Platform.isARM()) && Platform.is64Bit();
     }
 
     /** Returns whether these are the portable calls, for messages and {@code toString()}. */

@@ -29,77 +29,77 @@ final class NativeFileCalls implements FileCalls {
 
     @Override
     public int openat(int dirFd, String path, int flags, int mode) {
-        return Libc.openat(dirFd, path, flags, mode);
+        return Libc.Calls.openat(dirFd, path, flags, mode);
     }
 
     @Override
     public int close(int fd) {
-        return Libc.close(fd);
+        return Libc.Calls.close(fd);
     }
 
     @Override
     public int flock(int fd, int operation) {
-        return Libc.flock(fd, operation);
+        return Libc.Calls.flock(fd, operation);
     }
 
     @Override
     public int fcntl(int fd, int command, long[] flock) {
-        return Libc.fcntl(fd, command, flock);
+        return Libc.Calls.fcntl(fd, command, flock);
     }
 
     @Override
     public long pread(int fd, byte[] buffer, long count, long offset) {
-        return Libc.pread(fd, buffer, count, offset);
+        return Libc.Calls.pread(fd, buffer, count, offset);
     }
 
     @Override
     public long pwrite(int fd, byte[] buffer, long count, long offset) {
-        return Libc.pwrite(fd, buffer, count, offset);
+        return Libc.Calls.pwrite(fd, buffer, count, offset);
     }
 
     @Override
     public long lseek(int fd, long offset, int whence) {
-        return Libc.lseek(fd, offset, whence);
+        return Libc.Calls.lseek(fd, offset, whence);
     }
 
     @Override
     public int ftruncate(int fd, long length) {
-        return Libc.ftruncate(fd, length);
+        return Libc.Calls.ftruncate(fd, length);
     }
 
     @Override
     public int fchmod(int fd, int mode) {
-        return Libc.fchmod(fd, mode);
+        return Libc.Calls.fchmod(fd, mode);
     }
 
     @Override
     public int fdatasync(int fd) {
-        return Libc.fdatasync(fd);
+        return Libc.Calls.fdatasync(fd);
     }
 
     @Override
     public int fsync(int fd) {
-        return Libc.fsync(fd);
+        return Libc.Calls.fsync(fd);
     }
 
     @Override
     public int renameat(int oldDirFd, String oldPath, int newDirFd, String newPath) {
-        return Libc.renameat(oldDirFd, oldPath, newDirFd, newPath);
+        return Libc.Calls.renameat(oldDirFd, oldPath, newDirFd, newPath);
     }
 
     @Override
     public int geteuid() {
-        return Libc.geteuid();
+        return Libc.Calls.geteuid();
     }
 
     @Override
     public int errno() {
-        return Libc.errno();
+        return Libc.Calls.errno();
     }
 
     @Override
     public String describe(int errno) {
-        return Libc.describe(errno);
+        return Libc.Calls.describe(errno);
     }
 
     /** An {@code fstat} of the descriptor, through {@code /proc/self/fd}. */

@@ -135,7 +135,7 @@ final class WakeTable {
      */
     void await(int id, int word, long timeoutNanos) {
         long[] timespec = {timeoutNanos / 1_000_000_000L, timeoutNanos % 1_000_000_000L};
-        Libc.syscall(Libc.SYS_FUTEX, address + slot(id), Libc.FUTEX_WAIT, word, timespec, 0, 0);
+        Libc.Calls.syscall(Libc.SYS_FUTEX, address + slot(id), Libc.FUTEX_WAIT, word, timespec, 0, 0);
     }
 
     /**
@@ -148,7 +148,7 @@ final class WakeTable {
         int word = (int) INT.getVolatile(buffer, slot);
         // A failed compare-and-set means another releaser moved the word and woke the sleepers.
         if ((word & SLEEPERS) != 0 && INT.compareAndSet(buffer, slot, word, (word + 1) & ~SLEEPERS)) {
-            Libc.syscall(Libc.SYS_FUTEX, address + slot, Libc.FUTEX_WAKE, Integer.MAX_VALUE, null, 0, 0);
+            Libc.Calls.syscall(Libc.SYS_FUTEX, address + slot, Libc.FUTEX_WAKE, Integer.MAX_VALUE, null, 0, 0);
         }
     }
 

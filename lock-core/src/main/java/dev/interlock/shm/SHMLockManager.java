@@ -6,6 +6,7 @@ import dev.interlock.Locker;
 import dev.interlock.RecoveryListener;
 import dev.interlock.support.AbstractLocker;
 import dev.interlock.support.AbstractManager;
+import dev.interlock.support.NativeAccess;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -236,6 +237,11 @@ public final class SHMLockManager extends AbstractManager {
         Objects.requireNonNull(options, "options");
         checkPlatform(System.getProperty("os.name", "unknown"), System.getProperty("os.arch", "unknown"));
         SegmentFiles.fileOf(path);
+        NativeAccess.requireJna(
+                "The shared-memory lock backend",
+                "Or use the file backend with portable locking (interlock.file.portable-locking=true, or"
+                        + " FileLockManager.Options.withPortableLocking(true), in every process that shares its"
+                        + " directory), which needs no native code.");
         return ShmLayout.roundedLockCount(numLocks);
     }
 

@@ -68,13 +68,13 @@ class FileLockFairnessTests {
 
     /** Waits until another process holds the turn of {@code lockFile}, asking through a descriptor of our own. */
     private static void awaitTurnTaken(Path lockFile) {
-        int fd = Libc.openat(Libc.AT_FDCWD, lockFile.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        int fd = Libc.Calls.openat(Libc.AT_FDCWD, lockFile.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
         assertThat(fd).as("open " + lockFile).isNotNegative();
         try {
             long began = System.nanoTime();
             while (true) {
                 long[] query = {Libc.F_WRLCK, LockFiles.LockFile.TURN_OFFSET, 1, 0};
-                assertThat(Libc.fcntl(fd, Libc.F_OFD_GETLK, query)).isZero();
+                assertThat(Libc.Calls.fcntl(fd, Libc.F_OFD_GETLK, query)).isZero();
                 if ((short) query[0] != Libc.F_UNLCK) {
                     return;
                 }
@@ -84,7 +84,7 @@ class FileLockFairnessTests {
                 Thread.onSpinWait();
             }
         } finally {
-            Libc.close(fd);
+            Libc.Calls.close(fd);
         }
     }
 

@@ -202,7 +202,9 @@ class LockDirectoryTests {
 
     @Test
     void directoryOfAnotherUserShouldBeRefusedUnlessAllowed() throws IOException {
-        assumeThat(Libc.geteuid()).as("only root can give a directory away").isZero();
+        assumeThat(Libc.Calls.geteuid())
+                .as("only root can give a directory away")
+                .isZero();
         Path dir = populatedLockDirectory();
         Files.setAttribute(dir, "unix:uid", 4242);
         assertThatExceptionOfType(LockStorageAccessException.class)
@@ -258,7 +260,7 @@ class LockDirectoryTests {
         assertOpenFailsWithMode(
                 "r-x------",
                 dir -> "FAILED dev.interlock.LockStorageAccessException Lock directory " + dir
-                        + " is not writable by this user (uid " + Libc.geteuid() + "): lock files are created"
+                        + " is not writable by this user (uid " + Libc.Calls.geteuid() + "): lock files are created"
                         + " in it on first use, so it needs write permission (or the file system is"
                         + " read-only); fix its permissions");
     }
@@ -268,7 +270,7 @@ class LockDirectoryTests {
         assertOpenFailsWithMode(
                 "-wx------",
                 dir -> "FAILED dev.interlock.LockStorageAccessException Cannot open the lock directory " + dir
-                        + ": Permission denied (errno 13); the user (uid " + Libc.geteuid() + ") needs read and"
+                        + ": Permission denied (errno 13); the user (uid " + Libc.Calls.geteuid() + ") needs read and"
                         + " execute permission on it and execute permission on its directory; fix the"
                         + " permissions or run as the directory's owner");
     }
@@ -292,7 +294,7 @@ class LockDirectoryTests {
      */
     private String openAsUnprivilegedChild(Path dir) throws IOException {
         ChildJvm.Builder builder = ChildJvm.builder(FileLockChild.class).args(dir.toString());
-        if (Libc.geteuid() == 0) {
+        if (Libc.Calls.geteuid() == 0) {
             assumeThat(Path.of("/usr/bin/setpriv"))
                     .as("setpriv to drop root's capabilities")
                     .exists();

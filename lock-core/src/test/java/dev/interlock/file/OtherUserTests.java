@@ -31,7 +31,7 @@ class OtherUserTests {
 
     @BeforeEach
     void requireASecondUser() throws IOException {
-        String unavailable = OtherUser.unavailableBecause(Libc.geteuid(), FLOCK);
+        String unavailable = OtherUser.unavailableBecause(Libc.Calls.geteuid(), FLOCK);
         Assumptions.assumeTrue(unavailable == null, unavailable);
         base = Files.createTempDirectory(Path.of("/tmp"), "interlock-other-user-");
         Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
