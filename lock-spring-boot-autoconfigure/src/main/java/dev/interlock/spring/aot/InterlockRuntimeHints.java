@@ -30,7 +30,7 @@ public final class InterlockRuntimeHints implements RuntimeHintsRegistrar {
 
     /** The classes of lock-core whose {@code native} methods JNA registers (direct mapping). */
     static final List<String> DIRECT_MAPPED_CLASSES =
-            List.of("dev.interlock.shm.NativeCalls", "dev.interlock.file.Libc");
+            List.of("dev.interlock.shm.NativeCalls", "dev.interlock.file.Libc$Calls");
 
     /** JNA classes that its native dispatch library looks up and calls through JNI. */
     static final List<String> JNA_JNI_CLASSES = List.of(
