@@ -1,6 +1,5 @@
 package dev.interlock.file;
 
-import com.sun.jna.Platform;
 import dev.interlock.HeldLock;
 import dev.interlock.support.NativeAccess;
 import java.io.IOException;
@@ -36,21 +35,19 @@ interface FileCalls {
         if (options.portableLocking() || !nativePlatform()) {
             return PortableFileCalls.INSTANCE;
         }
-        NativeAccess.requireJna(
-                "The file lock backend's native locking (flock)",
-                "Or use portable locking (interlock.file.portable-locking=true, or"
-                        + " FileLockManager.Options.withPortableLocking(true), in every process that shares the"
-                        + " directory), which needs no native code.");
+        NativeAccess.requireJna("The file lock backend's native locking (flock)");
         return NativeFileCalls.INSTANCE;
     }
 
     /**
      * Returns whether this is Linux on x86-64 or aarch64, whose flag values and structure layouts
-     * {@link Libc} knows. Asked without loading {@code Libc}, whose initialization loads JNA's
-     * native part, so that {@link NativeAccess#requireJna} can report a failure to load it.
+     * {@link Libc} knows. Asked from the system properties, without JNA, so that the portable
+     * calls need no JNA at all and {@link NativeAccess#requireJna} reports a failure to load it.
      */
     static boolean nativePlatform() {
-        return Platform.isLinux() && (Platform.isIntel() || Platform.isARM()) && Platform.is64Bit();
+        String arch = System.getProperty("os.arch", "");
+        return System.getProperty("os.name", "").startsWith("Linux")
+                && (arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64"));
     }
 
     /** Returns whether these are the portable calls, for messages and {@code toString()}. */
@@ -67,7 +64,7 @@ interface FileCalls {
 
     /**
      * {@code fcntl(2)} with {@link Libc#F_OFD_GETLK} or {@link Libc#F_OFD_SETLK} and a {@code
-     * struct flock} (see {@link Libc#fcntl}): the open-file-description record lock that marks a
+     * struct flock} (see {@link Libc.Calls#fcntl}): the open-file-description record lock that marks a
      * starving waiter's turn. The portable calls have no such lock and always fail, which turns the
      * turn (and so the fairness bound) off.
      */

@@ -92,6 +92,8 @@ public final class FileLockManager extends AbstractManager {
      * @return the manager
      * @throws dev.interlock.LockStorageException if {@code dir} exists or cannot be created
      * @throws dev.interlock.LockStorageAccessException if permission is denied
+     * @throws dev.interlock.NativeAccessException with native locking, if JNA's native part cannot be
+     *     loaded
      */
     public static FileLockManager create(Path dir) {
         return create(dir, Options.defaults());
@@ -106,6 +108,8 @@ public final class FileLockManager extends AbstractManager {
      *     is a symbolic link or is not an Interlock lock directory
      * @throws dev.interlock.LockStorageAccessException if it belongs to another user, can be
      *     written by others, or permission is denied
+     * @throws dev.interlock.NativeAccessException with native locking, if JNA's native part cannot be
+     *     loaded
      */
     public static FileLockManager open(Path dir) {
         return open(dir, Options.defaults());
@@ -121,6 +125,8 @@ public final class FileLockManager extends AbstractManager {
      *     link, or holds files that are not Interlock's
      * @throws dev.interlock.LockStorageAccessException if it belongs to another user, can be
      *     written by others, or permission is denied
+     * @throws dev.interlock.NativeAccessException with native locking, if JNA's native part cannot be
+     *     loaded
      */
     public static FileLockManager openOrCreate(Path dir) {
         return openOrCreate(dir, Options.defaults());
@@ -134,6 +140,8 @@ public final class FileLockManager extends AbstractManager {
      * @return the manager
      * @throws dev.interlock.LockStorageException if {@code dir} exists or cannot be created
      * @throws dev.interlock.LockStorageAccessException if permission is denied
+     * @throws dev.interlock.NativeAccessException with native locking, if JNA's native part cannot be
+     *     loaded
      */
     public static FileLockManager create(Path dir, Options options) {
         return new FileLockManager(LockDirectory.open(dir, options, LockDirectory.OpenMode.CREATE));
@@ -149,6 +157,8 @@ public final class FileLockManager extends AbstractManager {
      *     is a symbolic link or is not an Interlock lock directory
      * @throws dev.interlock.LockStorageAccessException if it belongs to another user, can be
      *     written by others, or permission is denied
+     * @throws dev.interlock.NativeAccessException with native locking, if JNA's native part cannot be
+     *     loaded
      */
     public static FileLockManager open(Path dir, Options options) {
         return new FileLockManager(LockDirectory.open(dir, options, LockDirectory.OpenMode.OPEN));
@@ -165,6 +175,8 @@ public final class FileLockManager extends AbstractManager {
      *     link, or holds files that are not Interlock's
      * @throws dev.interlock.LockStorageAccessException if it belongs to another user, can be
      *     written by others, or permission is denied
+     * @throws dev.interlock.NativeAccessException with native locking, if JNA's native part cannot be
+     *     loaded
      */
     public static FileLockManager openOrCreate(Path dir, Options options) {
         return new FileLockManager(LockDirectory.open(dir, options, LockDirectory.OpenMode.OPEN_OR_CREATE));

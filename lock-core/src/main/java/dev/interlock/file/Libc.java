@@ -24,6 +24,9 @@ import org.jspecify.annotations.Nullable;
  */
 final class Libc {
 
+    /** Whether the flag values are aarch64's (the generic table) rather than x86-64's. */
+    private static final boolean AARCH64 = "aarch64".equals(System.getProperty("os.arch"));
+
     static final int AT_FDCWD = -100;
 
     static final int O_RDONLY = 0;
@@ -41,10 +44,10 @@ final class Libc {
     static final int O_CLOEXEC = 0x80000;
 
     /** 0x10000 on x86-64, 0x4000 on aarch64 (and most other architectures). */
-    static final int O_DIRECTORY = Platform.isARM() ? 0x4000 : 0x10000;
+    static final int O_DIRECTORY = AARCH64 ? 0x4000 : 0x10000;
 
     /** 0x20000 on x86-64, 0x8000 on aarch64 (and most other architectures). */
-    static final int O_NOFOLLOW = Platform.isARM() ? 0x8000 : 0x20000;
+    static final int O_NOFOLLOW = AARCH64 ? 0x8000 : 0x20000;
 
     static final int LOCK_SH = 1;
 
@@ -87,7 +90,7 @@ final class Libc {
     static final long FUTEX_WAKE = 1;
 
     /** {@code SYS_futex}: 202 on x86-64, 98 on aarch64 (the generic table). */
-    static final long SYS_FUTEX = Platform.isARM() ? 98 : 202;
+    static final long SYS_FUTEX = AARCH64 ? 98 : 202;
 
     private Libc() {}
 

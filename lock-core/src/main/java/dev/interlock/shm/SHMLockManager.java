@@ -108,6 +108,7 @@ public final class SHMLockManager extends AbstractManager {
      * @throws IllegalArgumentException if the name or the count is invalid
      * @throws LockStorageException if the segment exists or cannot be created
      * @throws UnsupportedOperationException if this is not Linux on x86-64 or AArch64
+     * @throws dev.interlock.NativeAccessException if JNA's native part cannot be loaded
      */
     public static SHMLockManager create(String path, int numLocks) {
         return create(path, numLocks, Options.defaults());
@@ -126,6 +127,7 @@ public final class SHMLockManager extends AbstractManager {
      * @throws LockStorageException if the segment does not exist or is not a valid segment of this
      *     layout version
      * @throws UnsupportedOperationException if this is not Linux on x86-64 or AArch64
+     * @throws dev.interlock.NativeAccessException if JNA's native part cannot be loaded
      */
     public static SHMLockManager open(String path, int numLocks) {
         return open(path, numLocks, Options.defaults());
@@ -141,6 +143,7 @@ public final class SHMLockManager extends AbstractManager {
      * @throws IllegalArgumentException if the name or the count is invalid
      * @throws LockStorageException as {@link #open(String, int)} and {@link #create(String, int)}
      * @throws UnsupportedOperationException if this is not Linux on x86-64 or AArch64
+     * @throws dev.interlock.NativeAccessException if JNA's native part cannot be loaded
      */
     public static SHMLockManager openOrCreate(String path, int numLocks) {
         return openOrCreate(path, numLocks, Options.defaults());
@@ -237,12 +240,9 @@ public final class SHMLockManager extends AbstractManager {
         Objects.requireNonNull(options, "options");
         checkPlatform(System.getProperty("os.name", "unknown"), System.getProperty("os.arch", "unknown"));
         SegmentFiles.fileOf(path);
-        NativeAccess.requireJna(
-                "The shared-memory lock backend",
-                "Or use the file backend with portable locking (interlock.file.portable-locking=true, or"
-                        + " FileLockManager.Options.withPortableLocking(true), in every process that shares its"
-                        + " directory), which needs no native code.");
-        return ShmLayout.roundedLockCount(numLocks);
+        int lockCount = ShmLayout.roundedLockCount(numLocks);
+        NativeAccess.requireJna("The shared-memory lock backend");
+        return lockCount;
     }
 
     /**

@@ -34,9 +34,9 @@ final class ShmSegment {
 
     /**
      * {@code sun.misc.Unsafe.compareAndSwapInt(null, address, expected, value)}, for the
-     * uncontended path ({@link #casUncontended}) on JDKs where Unsafe's memory access is quiet: up
-     * to 23, and later ones started with {@code --sun-misc-unsafe-memory-access=allow} (from 24 its
-     * first use prints a warning unless so allowed, JEP 498). Null elsewhere, and the uncontended
+     * uncontended path ({@link #casUncontended}) where Unsafe's memory access is quiet ({@link
+     * #unsafeMemoryAccessQuiet}: from JDK 24 its first use prints a warning unless the JVM allows
+     * it, JEP 498). Null elsewhere, and the uncontended
      * path takes the views. Why: a view checks the buffer's bounds, alignment, read-only flag and
      * scope at every access, reading the buffer's fields after the previous compare-and-set's
      * fence; on the three accesses of an uncontended {@code lock()}+{@code unlock()} that cost 2.5
@@ -81,13 +81,16 @@ final class ShmSegment {
     }
 
     /**
-     * Whether {@code sun.misc.Unsafe}'s memory access is quiet: before JDK 24, or when allowed by
-     * the launcher option {@code --sun-misc-unsafe-memory-access=allow}, which sets this property.
+     * Whether {@code sun.misc.Unsafe}'s memory access is quiet: when the launcher option {@code
+     * --sun-misc-unsafe-memory-access} (JDK 23 and later), which sets this property, says {@code
+     * allow}; without the option, before JDK 24. Any other value ({@code warn}, {@code debug},
+     * {@code deny}) warns or throws on the first access, so the views serve.
      * A MemorySegment path on JDK 24+ was tried and not kept: it checks what the views check, and
      * took 9.0 to 10.0 ns per uncontended pair against the views' 8.6 (issue 15).
      */
     private static boolean unsafeMemoryAccessQuiet() {
-        return Runtime.version().feature() < 24 || "allow".equals(System.getProperty("sun.misc.unsafe.memory.access"));
+        String mode = System.getProperty("sun.misc.unsafe.memory.access");
+        return mode != null ? mode.equals("allow") : Runtime.version().feature() < 24;
     }
 
     /** Returns whether the uncontended path goes through {@code sun.misc.Unsafe}, for tests. */

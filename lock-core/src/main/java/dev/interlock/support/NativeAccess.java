@@ -1,6 +1,7 @@
 package dev.interlock.support;
 
 import dev.interlock.NativeAccessException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Loads JNA's native part for the backends that call the C library through it, so that a JVM
@@ -9,8 +10,15 @@ import dev.interlock.NativeAccessException;
  * of creating a segment or a lock directory.
  *
  * @author Interlock team
+ * @since 0.2.0
  */
 public final class NativeAccess {
+
+    /**
+     * Why the first attempt failed: a class whose initialization failed is not initialized again,
+     * and later attempts get only a {@link NoClassDefFoundError} that does not say why.
+     */
+    private static volatile @Nullable String firstFailure;
 
     private NativeAccess() {}
 
@@ -18,23 +26,37 @@ public final class NativeAccess {
      * Loads JNA's native part if this JVM has not done so yet.
      *
      * @param backend what needs it, for the message, for example {@code "The shared-memory lock backend"}
-     * @param alternative the way to do without native code, for the message
      * @throws NativeAccessException if JNA or its native part cannot be loaded
      */
-    public static void requireJna(String backend, String alternative) {
+    public static void requireJna(String backend) {
         try {
-            // Initializing Native loads its native part (it unpacks it to jna.tmpdir first).
+            // Initializing Native unpacks its native part (to jna.tmpdir if set, else to a cache
+            // directory) and loads it.
             Class.forName("com.sun.jna.Native", true, NativeAccess.class.getClassLoader());
         } catch (ClassNotFoundException | LinkageError ex) {
+            String reason = firstFailure;
+            if (reason == null) {
+                reason = rootCause(ex);
+                firstFailure = reason;
+            }
             throw new NativeAccessException(
                     backend + " calls the C library through JNA, but JNA's native part could not be loaded ("
-                            + ex + "). If the directory JNA unpacks it to ("
-                            + System.getProperty("jna.tmpdir", System.getProperty("java.io.tmpdir"))
-                            + ", from jna.tmpdir, else java.io.tmpdir) is mounted noexec, start the JVM with"
-                            + " -Djna.tmpdir set to a directory where files may be executed; if the JDK blocks native access, start it"
-                            + " with --enable-native-access=ALL-UNNAMED; if JNA itself is missing, add"
-                            + " net.java.dev.jna:jna to the class path. " + alternative,
+                            + reason + "). If the directory JNA unpacked it to (named above, if the error names a"
+                            + " file) is mounted noexec, start the JVM with -Djna.tmpdir set to a directory"
+                            + " where files may be executed; if the JDK blocks native access, start it with"
+                            + " --enable-native-access=ALL-UNNAMED. Or use the file backend with portable locking"
+                            + " (interlock.file.portable-locking=true, or"
+                            + " FileLockManager.Options.withPortableLocking(true), in every process that shares"
+                            + " the lock directory), which needs no native code.",
                     ex);
         }
+    }
+
+    private static String rootCause(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == failure ? failure.toString() : failure + ", caused by " + root;
     }
 }

@@ -47,6 +47,13 @@ class ShmSegmentAccessTests {
         assertThat(output).contains("THROUGH_UNSAFE true").doesNotContain("sun.misc.Unsafe");
     }
 
+    @Test
+    void onJdk24AndLaterDenyingUnsafesMemoryAccessShouldLeaveTheViewsServing() {
+        String output = runChild("--sun-misc-unsafe-memory-access=deny");
+
+        assertThat(output).contains("THROUGH_UNSAFE false").doesNotContain("sun.misc.Unsafe");
+    }
+
     private String runChild(String... extraJvmArgs) {
         Optional<Path> jdk = Jdks.atLeast(24);
         assumeThat(jdk).as("a JDK 24+, where Unsafe's memory access warns").isPresent();

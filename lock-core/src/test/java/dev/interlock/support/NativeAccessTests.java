@@ -49,7 +49,8 @@ class NativeAccessTests {
         assertThat(output)
                 .contains("shm REFUSED The shared-memory lock backend calls the C library through JNA, but JNA's"
                         + " native part could not be loaded (java.lang.UnsatisfiedLinkError")
-                .contains("file REFUSED The file lock backend's native locking (flock) calls the C library")
+                .contains("file REFUSED The file lock backend's native locking (flock) calls the C library through"
+                        + " JNA, but JNA's native part could not be loaded (java.lang.UnsatisfiedLinkError")
                 .contains("-Djna.tmpdir", "--enable-native-access=ALL-UNNAMED", "interlock.file.portable-locking=true")
                 .contains("portable LOCKED")
                 .doesNotContain("shm LOCKED", "file LOCKED");

@@ -15,7 +15,9 @@ final class NativeAccessFailureAnalyzer extends AbstractFailureAnalyzer<NativeAc
 
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, NativeAccessException cause) {
-        String description = "Interlock cannot start its lock backend: " + cause.getMessage();
+        Throwable reason = cause.getCause();
+        String description = "Interlock cannot start its lock backend: it calls the C library through JNA, whose"
+                + " native part could not be loaded" + (reason != null ? " (" + reason + ")." : ".");
         String action = "Let JNA load: start the JVM with -Djna.tmpdir pointing at a directory where files may be"
                 + " executed if the temporary directory is mounted noexec, or with"
                 + " --enable-native-access=ALL-UNNAMED if the JDK blocks native access. Or do without native code:"

@@ -35,8 +35,8 @@ class NativeAccessFailureAnalysisTests {
         try (ChildJvm child = startWithoutJna("--interlock.backend=shm", "--interlock.shm.path=" + segment)) {
             assertThat(child.awaitExit(WAIT)).as("exit code").isNotZero();
             assertThat(child.output())
-                    .contains("Interlock cannot start its lock backend: The shared-memory lock backend calls the C"
-                            + " library through JNA, but JNA's native part could not be loaded")
+                    .contains("Interlock cannot start its lock backend: it calls the C library through JNA, whose"
+                            + " native part could not be loaded (java.lang.UnsatisfiedLinkError")
                     .contains("Let JNA load: start the JVM with -Djna.tmpdir pointing at a directory where files may"
                             + " be executed")
                     .contains("set interlock.backend=file and interlock.file.portable-locking=true");
@@ -54,6 +54,9 @@ class NativeAccessFailureAnalysisTests {
                     .as("exit code; output:%n%s", child.output())
                     .isZero();
         }
+        assertThat(dir.resolve("locks"))
+                .as("the lock directory the file manager created")
+                .isDirectory();
     }
 
     private static ChildJvm startWithoutJna(String... args) {
