@@ -36,10 +36,9 @@ final class ShmSegment {
      * {@code sun.misc.Unsafe.compareAndSwapInt(null, address, expected, value)}, for the
      * uncontended path ({@link #casUncontended}) where Unsafe's memory access is quiet ({@link
      * #unsafeMemoryAccessQuiet}: from JDK 24 its first use prints a warning unless the JVM allows
-     * it, JEP 498). Null elsewhere, and the uncontended
-     * path takes the views. Why: a view checks the buffer's bounds, alignment, read-only flag and
-     * scope at every access, reading the buffer's fields after the previous compare-and-set's
-     * fence; on the three accesses of an uncontended {@code lock()}+{@code unlock()} that cost 2.5
+     * it, JEP 498). Null elsewhere, and the uncontended path takes the views. Why: a view checks
+     * the buffer's bounds, alignment, read-only flag and scope at every access, reading the
+     * buffer's fields after the previous compare-and-set's fence; on the three accesses of an uncontended {@code lock()}+{@code unlock()} that cost 2.5
      * ns of 8.3 (issue 15). The handle checks its record's bounds once instead ({@link
      * #checkRecord}). A constant method handle, which the JIT inlines like the direct call, because
      * naming {@code sun.misc.Unsafe} in the source makes every compiler and Javadoc run warn.
