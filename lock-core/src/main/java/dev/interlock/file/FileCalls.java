@@ -45,9 +45,8 @@ interface FileCalls {
      * calls need no JNA at all and {@link NativeAccess#requireJna} reports a failure to load it.
      */
     static boolean nativePlatform() {
-        String arch = System.getProperty("os.arch", "");
         return System.getProperty("os.name", "").startsWith("Linux")
-                && (arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64"));
+                && NativeAccess.knownArchitecture(System.getProperty("os.arch", ""));
     }
 
     /** Returns whether these are the portable calls, for messages and {@code toString()}. */
@@ -64,9 +63,9 @@ interface FileCalls {
 
     /**
      * {@code fcntl(2)} with {@link Libc#F_OFD_GETLK} or {@link Libc#F_OFD_SETLK} and a {@code
-     * struct flock} (see {@link Libc.Calls#fcntl}): the open-file-description record lock that marks a
-     * starving waiter's turn. The portable calls have no such lock and always fail, which turns the
-     * turn (and so the fairness bound) off.
+     * struct flock} (see {@link Libc.Calls#fcntl}): the open-file-description record lock that
+     * marks a starving waiter's turn. The portable calls have no such lock and always fail, which
+     * turns the turn (and so the fairness bound) off.
      */
     int fcntl(int fd, int command, long[] flock);
 

@@ -10,9 +10,9 @@ import java.util.function.IntFunction;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The file backend's calls on Linux: those of {@link Libc.Calls}, unchanged, so a lock is an {@code flock(2)}
- * that belongs to its open file description (two managers of one JVM exclude each other, and
- * closing one descriptor never drops a lock taken through another).
+ * The file backend's calls on Linux: those of {@link Libc.Calls}, unchanged, so a lock is an
+ * {@code flock(2)} that belongs to its open file description (two managers of one JVM exclude each
+ * other, and closing one descriptor never drops a lock taken through another).
  *
  * @author Interlock team
  */

@@ -458,9 +458,10 @@ final class LockWords {
     /**
      * Records a new hold ({@link #acquireFree} does the same): since when, with the token-drawn
      * bit clear, so that the hold's first request for a fencing token draws a new one ({@link
-     * #drawToken}); the counter itself is not touched at acquisition. Only the holder writes either field, right after its acquiring CAS,
-     * so plain accesses suffice: the next holder's CAS follows this holder's releasing CAS, and a
-     * taker-over's CAS follows the dead holder's last store.
+     * #drawToken}); the counter itself is not touched at acquisition. Only the holder writes either
+     * field, right after its acquiring CAS, so plain accesses suffice: the next holder's CAS
+     * follows this holder's releasing CAS, and a taker-over's CAS follows the dead holder's last
+     * store.
      */
     private void stampHold(int record) {
         segment.longPlain(record + ShmLayout.HELD_SINCE_OFFSET, CoarseClock.millis());

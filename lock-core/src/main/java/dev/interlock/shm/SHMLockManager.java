@@ -257,7 +257,7 @@ public final class SHMLockManager extends AbstractManager {
                     + ". The file backend needs Linux too, so here only the single-process InMemoryManager"
                     + " (interlock.backend=memory) is available: run the processes that must coordinate on Linux");
         }
-        if (!arch.equals("amd64") && !arch.equals("x86_64") && !arch.equals("aarch64")) {
+        if (!NativeAccess.knownArchitecture(arch)) {
             throw new UnsupportedOperationException("The shared-memory lock backend supports Linux on x86-64"
                     + " (amd64) and AArch64, but this is Linux on " + arch + ", where its system call numbers and"
                     + " structure layouts are not known; the file backend has the same limit, so use the"

@@ -38,8 +38,8 @@ final class ShmSegment {
      * #unsafeMemoryAccessQuiet}: from JDK 24 its first use prints a warning unless the JVM allows
      * it, JEP 498). Null elsewhere, and the uncontended path takes the views. Why: a view checks
      * the buffer's bounds, alignment, read-only flag and scope at every access, reading the
-     * buffer's fields after the previous compare-and-set's fence; on the three accesses of an uncontended {@code lock()}+{@code unlock()} that cost 2.5
-     * ns of 8.3 (issue 15). The handle checks its record's bounds once instead ({@link
+     * buffer's fields after the previous compare-and-set's fence; on the three accesses of an
+     * uncontended {@code lock()}+{@code unlock()} that cost 2.5 ns of 8.3 (issue 15). The handle checks its record's bounds once instead ({@link
      * #checkRecord}). A constant method handle, which the JIT inlines like the direct call, because
      * naming {@code sun.misc.Unsafe} in the source makes every compiler and Javadoc run warn.
      */
@@ -83,9 +83,9 @@ final class ShmSegment {
      * Whether {@code sun.misc.Unsafe}'s memory access is quiet: when the launcher option {@code
      * --sun-misc-unsafe-memory-access} (JDK 23 and later), which sets this property, says {@code
      * allow}; without the option, before JDK 24. Any other value ({@code warn}, {@code debug},
-     * {@code deny}) warns or throws on the first access, so the views serve.
-     * A MemorySegment path on JDK 24+ was tried and not kept: it checks what the views check, and
-     * took 9.0 to 10.0 ns per uncontended pair against the views' 8.6 (issue 15).
+     * {@code deny}) warns or throws on the first access, so the views serve. A MemorySegment path
+     * on JDK 24+ was tried and not kept: it checks what the views check, and took 9.0 to 10.0 ns
+     * per uncontended pair against the views' 8.6 (issue 15).
      */
     private static boolean unsafeMemoryAccessQuiet() {
         String mode = System.getProperty("sun.misc.unsafe.memory.access");

@@ -23,6 +23,18 @@ public final class NativeAccess {
     private NativeAccess() {}
 
     /**
+     * Returns whether {@code arch} (an {@code os.arch} value) is x86-64 or AArch64: on Linux, the
+     * architectures whose system call numbers, flag values and structure layouts the native
+     * backends know.
+     *
+     * @param arch the architecture, as the {@code os.arch} system property names it
+     * @return whether the native backends know it
+     */
+    public static boolean knownArchitecture(String arch) {
+        return arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64");
+    }
+
+    /**
      * Loads JNA's native part if this JVM has not done so yet.
      *
      * @param backend what needs it, for the message, for example {@code "The shared-memory lock backend"}

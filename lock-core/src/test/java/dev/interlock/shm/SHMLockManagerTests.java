@@ -93,6 +93,12 @@ class SHMLockManagerTests extends LockManagerContractTests {
                 }
             });
             assertThat(started.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            // Interrupt it once it is parked at the gate, not before it got there.
+            long queuedSince = System.nanoTime();
+            while (interruptible.get().getState() != Thread.State.WAITING) {
+                assertThat(Duration.ofNanos(System.nanoTime() - queuedSince)).isLessThan(WAIT);
+                Thread.onSpinWait();
+            }
             interruptible.get().interrupt();
             assertThat(interrupted.get(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("interrupted");
             assertThat(first).isNotDone();
